@@ -1,0 +1,163 @@
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import SignalingCore
+
+/// The native JSON signaling protocol over WebSocket (`GET /ws`), documented in docs/PROTOCOL.md.
+///
+/// The route only moves bytes: it assembles frames (checking the size limit before parsing), decodes
+/// requests, hands them to the hub, and writes what the hub queues for this connection.
+public struct NativeWebSocketRoute: Sendable {
+    let hub: SignalingHub
+    let maxMessageBytes: Int
+    let logger: Logger
+
+    /// Creates the route; messages larger than `maxMessageBytes` are refused with `frame_too_large`.
+    public init(hub: SignalingHub, maxMessageBytes: Int, logger: Logger) {
+        self.hub = hub
+        self.maxMessageBytes = maxMessageBytes
+        self.logger = logger
+    }
+
+    /// Adds `GET path` with WebSocket upgrade to `router`.
+    public func register(on router: Router<SignalingRequestContext>, path: RouterPath = "/ws") {
+        router.ws(path) { inbound, outbound, context in
+            let address = ClientAddress(context.requestContext.remoteAddress?.ipAddress ?? "unknown")
+            await self.serve(inbound: inbound, outbound: outbound, address: address)
+        }
+    }
+
+    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, address: ClientAddress) async {
+        let (connection, outbox) = await hub.open(address: address)
+        var logger = self.logger
+        logger[metadataKey: "sig.connection"] = "\(connection)"
+        logger[metadataKey: "sig.peer"] = "\(address)"
+        if let session = await hub.session(for: connection) {
+            logger[metadataKey: "sig.session"] = "\(session)"
+        }
+        logger.debug("websocket connected")
+        let connectionLogger = logger
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await Self.write(outbox: outbox, to: outbound, logger: connectionLogger)
+            }
+            let end = await read(inbound: inbound, connection: connection, logger: logger)
+            switch end {
+            case .fatal:
+                // The hub queued the error and a close: let the writer send them, then end the session.
+                await hub.ended(connection, clean: true)
+                await Self.waitForWriter(&group, timeout: .seconds(2))
+            case .streamEnded:
+                let clean = await Self.closeFrameWasReceived(outbound)
+                await hub.ended(connection, clean: clean)
+                group.cancelAll()
+            case .failed:
+                await hub.ended(connection, clean: false)
+                group.cancelAll()
+            }
+        }
+        logger.debug("websocket disconnected")
+    }
+
+    enum ReadEnd {
+        case streamEnded
+        case failed
+        case fatal
+    }
+
+    private func read(inbound: WebSocketInboundStream, connection: ConnectionID, logger: Logger) async -> ReadEnd {
+        var message = ByteBuffer()
+        var isText = true
+        do {
+            for try await frame in inbound {
+                switch frame.opcode {
+                case .text, .binary:
+                    message.clear()
+                    isText = frame.opcode == .text
+                case .continuation:
+                    break
+                }
+                // The limit is checked on raw bytes, before any parsing, and across fragments.
+                guard message.readableBytes + frame.data.readableBytes <= maxMessageBytes else {
+                    logger.notice("frame too large", metadata: ["sig.limit": "\(maxMessageBytes)"])
+                    _ = await hub.rejected(
+                        SignalingError(.frameTooLarge, "messages are limited to \(maxMessageBytes) bytes"),
+                        on: connection)
+                    return .fatal
+                }
+                var data = frame.data
+                message.writeBuffer(&data)
+                guard frame.fin else { continue }
+                let open: Bool
+                if !isText {
+                    open = await hub.rejected(
+                        SignalingError(.binaryFrame, "binary frames are not part of the protocol; send JSON text"),
+                        on: connection)
+                } else {
+                    do {
+                        let request = try ClientRequest.decode(message.readableBytesView)
+                        open = await hub.received(request, on: connection)
+                    } catch {
+                        logger.debug("rejected request", metadata: ["sig.code": "\(error.code.rawValue)"])
+                        open = await hub.rejected(error, on: connection)
+                    }
+                }
+                // A limit was broken: the hub queued the error and a close.
+                guard open else { return .fatal }
+            }
+            return .streamEnded
+        } catch {
+            logger.debug("websocket read failed", metadata: ["error": "\(error)"])
+            return .failed
+        }
+    }
+
+    private static func write(outbox: Outbox, to outbound: WebSocketOutboundWriter, logger: Logger) async {
+        do {
+            for await item in outbox.items {
+                if outbox.isAborted {
+                    let error = SignalingError(.slowConsumer, "messages were not read fast enough")
+                    try await outbound.write(.text(OutboundMessage(seq: nil, message: .error(error)).json))
+                    try await outbound.close(.policyViolation, reason: error.code.rawValue)
+                    return
+                }
+                switch item {
+                case .message(let message):
+                    try await outbound.write(.text(message.json))
+                    outbox.didWrite()
+                case .close(let error):
+                    if let error, error.code.isFatal {
+                        try await outbound.close(.policyViolation, reason: error.code.rawValue)
+                    } else {
+                        try await outbound.close(.normalClosure, reason: nil)
+                    }
+                    return
+                }
+            }
+        } catch {
+            logger.trace("websocket write ended", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private static func waitForWriter(_ group: inout TaskGroup<Void>, timeout: Duration) async {
+        group.addTask { try? await Task.sleep(for: timeout) }
+        await group.next()
+        group.cancelAll()
+    }
+
+    /// Whether the inbound stream ended because the client sent a close frame (rather than the TCP
+    /// connection ending without one). The WebSocket layer answers a close frame by finishing the
+    /// outbound writer, so a write then fails with `alreadyFinished`; after a bare EOF it fails otherwise.
+    static func closeFrameWasReceived(_ outbound: WebSocketOutboundWriter) async -> Bool {
+        do {
+            try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer())))
+            return false
+        } catch let error as NIOAsyncWriterError {
+            return error == .alreadyFinished()
+        } catch {
+            return false
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import SignalingCore
+import Synchronization
+
+/// One connection's bounded outbound queue, filled by the hub and drained by the connection's writer.
+///
+/// The bound is what keeps a slow reader from growing server memory: once `limit` messages wait
+/// unwritten, the outbox is aborted and the writer ends the connection with `slow_consumer`.
+final class Outbox: Sendable {
+    /// An entry for the writer.
+    enum Item: Sendable {
+        case message(OutboundMessage)
+        case close(SignalingError?)
+    }
+
+    let items: AsyncStream<Item>
+    private let continuation: AsyncStream<Item>.Continuation
+    private let pending = Atomic<Int>(0)
+    private let abortedFlag = Atomic<Bool>(false)
+    private let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+        (items, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .unbounded)
+    }
+
+    /// Queues a message. Returns `false` when this overflowed the bound; the outbox is then aborted.
+    func enqueue(_ message: OutboundMessage) -> Bool {
+        guard !isAborted else { return true }
+        if pending.add(1, ordering: .relaxed).newValue > limit {
+            abortedFlag.store(true, ordering: .releasing)
+            continuation.finish()
+            return false
+        }
+        continuation.yield(.message(message))
+        return true
+    }
+
+    /// Queues a close after the messages already queued.
+    func close(_ error: SignalingError?) {
+        continuation.yield(.close(error))
+        continuation.finish()
+    }
+
+    /// Ends the stream without a close item (the connection is already gone).
+    func finish() {
+        continuation.finish()
+    }
+
+    /// The writer wrote one message.
+    func didWrite() {
+        pending.subtract(1, ordering: .relaxed)
+    }
+
+    /// Whether the bound was exceeded.
+    var isAborted: Bool { abortedFlag.load(ordering: .acquiring) }
+}

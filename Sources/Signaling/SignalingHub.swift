@@ -1,0 +1,87 @@
+import Logging
+import SignalingCore
+
+/// The live room core: owns `SignalingState` and the outboxes of the connections it serves.
+///
+/// All transports (the native WebSocket today, Socket.IO and SSE later) feed this one actor, so a room
+/// can hold clients of every kind. Requests are decoded before they reach it and encoded after they
+/// leave it, so the actor only routes.
+public actor SignalingHub {
+    private var state: SignalingState
+    private var outboxes: [ConnectionID: Outbox] = [:]
+    private var nextConnection: UInt64 = 1
+    private let clock = SystemClock()
+    private let outboxLimit: Int
+    private let logger: Logger
+
+    /// Creates a hub with the given room limits; `outboxLimit` bounds each connection's unsent messages.
+    public init(configuration: SignalingConfiguration, outboxLimit: Int, logger: Logger) {
+        self.state = SignalingState(configuration: configuration)
+        self.outboxLimit = outboxLimit
+        self.logger = logger
+    }
+
+    /// Sessions held, connected or in grace.
+    public var sessionCount: Int { state.sessionCount }
+    /// Rooms with members.
+    public var roomCount: Int { state.roomCount }
+
+    func open(address: ClientAddress) -> (ConnectionID, Outbox) {
+        let connection = ConnectionID(nextConnection)
+        nextConnection += 1
+        let outbox = Outbox(limit: outboxLimit)
+        outboxes[connection] = outbox
+        let actions = state.connectionOpened(
+            connection, session: SessionID(SecureIdentifiers.sessionID()), token: SecureIdentifiers.resumeToken(),
+            address: address, now: clock.now())
+        perform(actions)
+        return (connection, outbox)
+    }
+
+    /// Handles a decoded request; returns whether the connection stays open.
+    func received(_ request: ClientRequest, on connection: ConnectionID) -> Bool {
+        perform(state.requestReceived(request, on: connection, now: clock.now()))
+        return outboxes[connection] != nil
+    }
+
+    /// Answers an undecodable frame; returns whether the connection stays open.
+    func rejected(_ error: SignalingError, on connection: ConnectionID) -> Bool {
+        perform(state.invalidFrameReceived(error, on: connection, now: clock.now()))
+        return outboxes[connection] != nil
+    }
+
+    /// The connection ended; `clean` when the client closed it with a close frame.
+    func ended(_ connection: ConnectionID, clean: Bool) {
+        outboxes.removeValue(forKey: connection)?.finish()
+        let now = clock.now()
+        perform(clean ? state.connectionClosed(connection, now: now) : state.connectionLost(connection, now: now))
+    }
+
+    /// Runs the core's periodic expiry.
+    public func tick() {
+        perform(state.timerFired(now: clock.now()))
+    }
+
+    /// The session id a connection speaks for (for log metadata).
+    func session(for connection: ConnectionID) -> SessionID? {
+        state.session(for: connection)
+    }
+
+    private func perform(_ actions: [SignalingAction]) {
+        for action in actions {
+            switch action {
+            case .send(let connection, let message):
+                guard let outbox = outboxes[connection] else { continue }
+                if !outbox.enqueue(message) {
+                    logger.notice(
+                        "closing slow consumer", metadata: ["sig.connection": "\(connection)", "sig.limit": "\(outboxLimit)"])
+                    outboxes.removeValue(forKey: connection)
+                    // Its session keeps its history and may resume within the grace period.
+                    perform(state.connectionLost(connection, now: clock.now()))
+                }
+            case .close(let connection, let error):
+                outboxes.removeValue(forKey: connection)?.close(error)
+            }
+        }
+    }
+}

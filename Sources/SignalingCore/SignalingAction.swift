@@ -1,0 +1,7 @@
+/// What the edge must do after the core handled an event.
+public enum SignalingAction: Equatable, Sendable {
+    /// Write `message` to `connection`, in the order given.
+    case send(ConnectionID, OutboundMessage)
+    /// Close `connection` after the messages before this action; with a policy code when `error` is fatal.
+    case close(ConnectionID, SignalingError?)
+}

@@ -1,0 +1,77 @@
+/// Every signaling error has one of these stable, machine-readable codes (the `code` field).
+///
+/// Recoverable codes leave the connection usable; fatal ones are followed by a close with a policy code.
+public enum SignalingErrorCode: String, Sendable, CaseIterable {
+    /// The frame was not valid JSON, or not a JSON object.
+    case badJSON = "bad_json"
+    /// A binary frame; the native protocol is JSON text only.
+    case binaryFrame = "binary_frame"
+    /// The `type` names no known message.
+    case unknownType = "unknown_type"
+    /// A required field is absent.
+    case missingField = "missing_field"
+    /// A field has the wrong JSON type or an out-of-range value.
+    case invalidField = "invalid_field"
+    /// The room name breaks the length or character rules.
+    case invalidRoomName = "invalid_room_name"
+    /// The room is protected and no password was given.
+    case passwordRequired = "password_required"
+    /// The room is protected and the password is wrong.
+    case wrongPassword = "wrong_password"
+    /// The room is at capacity (sent as a `full` message).
+    case roomFull = "room_full"
+    /// `join` while already in a room.
+    case alreadyInRoom = "already_in_room"
+    /// `leave` or `message` while in no room.
+    case notInRoom = "not_in_room"
+    /// `to` names no other member of the sender's room.
+    case unknownPeer = "unknown_peer"
+    /// A message held for a later joiner expired undelivered.
+    case heldMessageExpired = "held_message_expired"
+    /// Too many messages held for later joiners; this one was not held.
+    case heldQueueFull = "held_queue_full"
+    /// The resume token is unknown or its grace period ended.
+    case resumeFailed = "resume_failed"
+    /// The session's outbound history no longer covers what the client missed.
+    case resumeGap = "resume_gap"
+    /// The server is at its session limit.
+    case serverFull = "server_full"
+    /// The frame exceeds the maximum frame size (fatal).
+    case frameTooLarge = "frame_too_large"
+    /// The session sent messages faster than its rate limit (fatal).
+    case rateLimited = "rate_limited"
+    /// This client address joined rooms faster than its rate limit (fatal).
+    case joinRateLimited = "join_rate_limited"
+    /// The session did not read its messages fast enough (fatal).
+    case slowConsumer = "slow_consumer"
+    /// The session was resumed on another connection (fatal for the old one).
+    case replaced = "replaced"
+
+    /// Whether the connection is closed after this error.
+    public var isFatal: Bool {
+        switch self {
+        case .frameTooLarge, .rateLimited, .joinRateLimited, .slowConsumer, .replaced, .serverFull: return true
+        default: return false
+        }
+    }
+}
+
+/// An error addressed to one connection: a code, a human message, and the offending request if any.
+public struct SignalingError: Error, Equatable, Sendable {
+    /// The stable code.
+    public var code: SignalingErrorCode
+    /// A human-readable explanation.
+    public var message: String
+    /// The `type` of the request that caused it, if one did.
+    public var requestType: String?
+    /// The client's `id` of the request that caused it, if it sent one (echoed as given).
+    public var requestID: JSONValue?
+
+    /// Creates an error.
+    public init(_ code: SignalingErrorCode, _ message: String, requestType: String? = nil, requestID: JSONValue? = nil) {
+        self.code = code
+        self.message = message
+        self.requestType = requestType
+        self.requestID = requestID
+    }
+}

@@ -1,0 +1,164 @@
+extension SignalingState {
+    /// A connection sent a well-formed request.
+    public mutating func requestReceived(
+        _ request: ClientRequest, on connection: ConnectionID, now: MonotonicTime
+    ) -> [SignalingAction] {
+        guard let id = connections[connection], var session = sessions[id] else { return [] }
+        var actions: [SignalingAction] = []
+        // Every request spends a token, so no request type can be used to flood the server.
+        guard session.bucket.take(now: now) else {
+            let error = SignalingError(
+                .rateLimited, "more than \(configuration.messageRate) requests per second",
+                requestType: request.message.type, requestID: request.id)
+            reply(.error(error), on: connection, actions: &actions)
+            actions.append(.close(connection, error))
+            return actions
+        }
+        sessions[id] = session
+        switch request.message {
+        case .join(let join):
+            handleJoin(join, requestID: request.id, session: id, connection: connection, now: now, actions: &actions)
+        case .leave:
+            handleLeave(requestID: request.id, session: id, connection: connection, actions: &actions)
+        case .message(let to, let data):
+            handleMessage(
+                to: to, data: data, requestID: request.id, session: id, connection: connection, now: now,
+                actions: &actions)
+        case .ping(let ack):
+            if let ack {
+                session = sessions[id]!
+                session.history.removeAll { ($0.seq ?? 0) <= ack }
+                sessions[id] = session
+            }
+            reply(.pong(requestID: request.id), on: connection, actions: &actions)
+        case .resume(let token, let lastSeq):
+            handleResume(
+                token: token, lastSeq: lastSeq, requestID: request.id, session: id, connection: connection,
+                actions: &actions)
+        }
+        return actions
+    }
+
+    private mutating func handleJoin(
+        _ join: JoinRequest, requestID: JSONValue?, session id: SessionID, connection: ConnectionID,
+        now: MonotonicTime, actions: inout [SignalingAction]
+    ) {
+        func fail(_ code: SignalingErrorCode, _ message: String) {
+            reply(.error(SignalingError(code, message, requestType: "join", requestID: requestID)), on: connection, actions: &actions)
+        }
+        guard let session = sessions[id] else { return }
+        if let current = session.room {
+            return fail(.alreadyInRoom, "already in room '\(current)'; send leave first")
+        }
+        // Joins are limited per address before any password check, so passwords cannot be guessed quickly.
+        var bucket = joinBuckets[session.address]
+            ?? TokenBucket(rate: configuration.joinRate, burst: configuration.joinBurst, now: now)
+        let admitted = bucket.take(now: now)
+        joinBuckets[session.address] = bucket
+        guard admitted else {
+            let error = SignalingError(
+                .joinRateLimited, "more than \(configuration.joinRate) joins per second from this address",
+                requestType: "join", requestID: requestID)
+            reply(.error(error), on: connection, actions: &actions)
+            actions.append(.close(connection, error))
+            return
+        }
+        var room: Room
+        if let existing = rooms[join.room] {
+            room = existing
+            if let digest = room.passwordDigest {
+                guard let password = join.password else {
+                    return fail(.passwordRequired, "room '\(join.room)' requires a password")
+                }
+                guard constantTimeEqual(Self.digest(password), digest) else {
+                    return fail(.wrongPassword, "wrong password for room '\(join.room)'")
+                }
+            }
+            guard room.members.count < room.capacity else {
+                reply(.full(room: join.room, capacity: room.capacity, requestID: requestID), on: connection, actions: &actions)
+                return
+            }
+        } else {
+            let capacity = join.capacity ?? configuration.roomCapacity
+            guard capacity <= configuration.maximumRoomCapacity else {
+                return fail(.invalidField, "field 'capacity' must be at most \(configuration.maximumRoomCapacity)")
+            }
+            room = Room(
+                name: join.room, capacity: capacity,
+                passwordDigest: join.password.flatMap { $0.isEmpty ? nil : Self.digest($0) })
+        }
+        let peers = room.members.compactMap { sessions[$0]?.peerInfo }
+        room.members.append(id)
+        let held = room.held
+        room.held.removeAll()
+        rooms[join.room] = room
+        roomsWithHeldMessages.remove(join.room)
+        sessions[id]?.room = join.room
+        sessions[id]?.name = join.name
+        let joined = sessions[id]!
+        deliver(
+            .joined(room: join.room, id: id, peers: peers, capacity: room.capacity, token: joined.token),
+            to: id, actions: &actions)
+        for peer in peers {
+            deliver(.otherJoined(room: join.room, peer: joined.peerInfo), to: peer.id, actions: &actions)
+        }
+        for message in held {
+            deliver(.message(room: join.room, from: message.from, to: nil, data: message.data), to: id, actions: &actions)
+        }
+    }
+
+    private mutating func handleLeave(
+        requestID: JSONValue?, session id: SessionID, connection: ConnectionID, actions: inout [SignalingAction]
+    ) {
+        guard let room = sessions[id]?.room else {
+            let error = SignalingError(.notInRoom, "not in a room", requestType: "leave", requestID: requestID)
+            reply(.error(error), on: connection, actions: &actions)
+            return
+        }
+        leaveRoom(id, reason: .left, actions: &actions)
+        deliver(.left(room: room), to: id, actions: &actions)
+    }
+
+    private mutating func handleMessage(
+        to: SessionID?, data: JSONValue, requestID: JSONValue?, session id: SessionID, connection: ConnectionID,
+        now: MonotonicTime, actions: inout [SignalingAction]
+    ) {
+        func fail(_ code: SignalingErrorCode, _ message: String) {
+            reply(.error(SignalingError(code, message, requestType: "message", requestID: requestID)), on: connection, actions: &actions)
+        }
+        guard let roomName = sessions[id]?.room, var room = rooms[roomName] else {
+            return fail(.notInRoom, "join a room before sending messages")
+        }
+        if let to {
+            guard to != id, room.members.contains(to) else {
+                return fail(.unknownPeer, "'\(to.rawValue.prefix(128))' is not another member of room '\(roomName)'")
+            }
+            deliver(.message(room: roomName, from: id, to: to, data: data), to: to, actions: &actions)
+            return
+        }
+        guard room.members.count == 1 else {
+            for member in room.members where member != id {
+                deliver(.message(room: roomName, from: id, to: nil, data: data), to: member, actions: &actions)
+            }
+            return
+        }
+        // Alone: hold the message for the next member, in order, for a bounded time.
+        guard room.held.count < configuration.heldMessageLimit else {
+            return fail(.heldQueueFull, "\(configuration.heldMessageLimit) messages already wait for a peer to join")
+        }
+        room.held.append(
+            HeldMessage(from: id, data: data, requestID: requestID, expiresAt: now.advanced(by: configuration.heldMessageTTL)))
+        rooms[roomName] = room
+        roomsWithHeldMessages.insert(roomName)
+    }
+}
+
+/// Compares two digests without an early exit, so timing reveals nothing about where they differ.
+func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+    guard lhs.count == rhs.count else { return false }
+    var difference: UInt8 = 0
+    for index in lhs.indices {
+        difference |= lhs[index] ^ rhs[index]
+    }
+    return difference == 0
+}

@@ -1,0 +1,192 @@
+import Crypto
+import DequeModule
+
+/// The room core: sessions, rooms, delivery, held messages, resume and rate limits.
+///
+/// A pure state machine. Each event method is named for what happened and returns the actions the edge
+/// must perform, in order. It does no I/O, reads no clock and starts no timer: `now` comes in with every
+/// event, and the edge calls ``timerFired(now:)`` periodically.
+public struct SignalingState: Sendable {
+    /// The limits in force.
+    public let configuration: SignalingConfiguration
+
+    var sessions: [SessionID: Session] = [:]
+    var connections: [ConnectionID: SessionID] = [:]
+    var tokens: [String: SessionID] = [:]
+    var rooms: [RoomName: Room] = [:]
+    var joinBuckets: [ClientAddress: TokenBucket] = [:]
+    /// Rooms holding messages, so expiry does not scan every room.
+    var roomsWithHeldMessages: Set<RoomName> = []
+    /// Sessions in their grace period, so expiry does not scan every session.
+    var detachedSessions: Set<SessionID> = []
+
+    /// An empty core.
+    public init(configuration: SignalingConfiguration = .init()) {
+        self.configuration = configuration
+    }
+
+    /// Sessions held, connected or in grace.
+    public var sessionCount: Int { sessions.count }
+    /// Rooms with at least one member.
+    public var roomCount: Int { rooms.count }
+
+    /// The members of `room` in join order, or `nil` when it does not exist.
+    public func members(of room: RoomName) -> [SessionID]? {
+        rooms[room]?.members
+    }
+
+    /// The session a connection speaks for.
+    public func session(for connection: ConnectionID) -> SessionID? {
+        connections[connection]
+    }
+
+    // MARK: Connection events
+
+    /// A connection opened. `session` and `token` are fresh unguessable values from the edge.
+    public mutating func connectionOpened(
+        _ connection: ConnectionID, session: SessionID, token: String, address: ClientAddress, now: MonotonicTime
+    ) -> [SignalingAction] {
+        guard sessions.count < configuration.maximumSessions else {
+            let error = SignalingError(.serverFull, "the server is at its session limit; try again later")
+            return [.send(connection, OutboundMessage(seq: nil, message: .error(error))), .close(connection, error)]
+        }
+        sessions[session] = Session(
+            id: session, token: token, address: address, connection: connection,
+            bucket: TokenBucket(rate: configuration.messageRate, burst: configuration.messageBurst, now: now))
+        connections[connection] = session
+        tokens[token] = session
+        return []
+    }
+
+    /// The connection dropped without a clean close: a session in a room waits out its grace period.
+    public mutating func connectionLost(_ connection: ConnectionID, now: MonotonicTime) -> [SignalingAction] {
+        guard let id = connections.removeValue(forKey: connection), var session = sessions[id] else { return [] }
+        guard session.room != nil else {
+            return removeSession(id, reason: .closed)
+        }
+        session.connection = nil
+        session.graceDeadline = now.advanced(by: configuration.gracePeriod)
+        sessions[id] = session
+        detachedSessions.insert(id)
+        return []
+    }
+
+    /// The client closed its connection cleanly: it leaves at once, and its peers see `bye` now.
+    public mutating func connectionClosed(_ connection: ConnectionID, now: MonotonicTime) -> [SignalingAction] {
+        guard let id = connections.removeValue(forKey: connection) else { return [] }
+        return removeSession(id, reason: .closed)
+    }
+
+    /// The edge could not decode a frame. Recoverable errors are answered; fatal ones also close.
+    public mutating func invalidFrameReceived(
+        _ error: SignalingError, on connection: ConnectionID, now: MonotonicTime
+    ) -> [SignalingAction] {
+        var actions = [SignalingAction.send(connection, OutboundMessage(seq: nil, message: .error(error)))]
+        if error.code.isFatal {
+            actions.append(.close(connection, error))
+        }
+        return actions
+    }
+
+    // MARK: Delivery
+
+    /// Sends `message` to a session: sequenced messages enter its history (for resume) and, when it is
+    /// connected, its connection.
+    mutating func deliver(_ message: ServerMessage, to id: SessionID, actions: inout [SignalingAction]) {
+        guard var session = sessions[id] else { return }
+        let seq = session.nextSeq
+        session.nextSeq += 1
+        let outbound = OutboundMessage(seq: seq, message: message)
+        session.history.append(outbound)
+        if session.history.count > configuration.historyLimit {
+            session.history.removeFirst()
+        }
+        if let connection = session.connection {
+            actions.append(.send(connection, outbound))
+        }
+        sessions[id] = session
+    }
+
+    /// Answers a request directly on the connection, without a sequence number.
+    func reply(_ message: ServerMessage, on connection: ConnectionID, actions: inout [SignalingAction]) {
+        actions.append(.send(connection, OutboundMessage(seq: nil, message: message)))
+    }
+
+    /// Removes a session: out of its room (peers see `bye` with `reason`), its token forgotten.
+    mutating func removeSession(_ id: SessionID, reason: ByeReason) -> [SignalingAction] {
+        var actions: [SignalingAction] = []
+        leaveRoom(id, reason: reason, actions: &actions)
+        if let session = sessions.removeValue(forKey: id) {
+            tokens.removeValue(forKey: session.token)
+            if let connection = session.connection {
+                connections.removeValue(forKey: connection)
+            }
+        }
+        detachedSessions.remove(id)
+        return actions
+    }
+
+    /// Takes `id` out of its room, telling the others `bye`. An emptied room is deleted with its held messages.
+    mutating func leaveRoom(_ id: SessionID, reason: ByeReason, actions: inout [SignalingAction]) {
+        guard let roomName = sessions[id]?.room, var room = rooms[roomName] else { return }
+        sessions[id]?.room = nil
+        room.members.removeAll { $0 == id }
+        if room.members.isEmpty {
+            rooms.removeValue(forKey: roomName)
+            roomsWithHeldMessages.remove(roomName)
+            return
+        }
+        // A held message's sender is the only member, so it is the one leaving: its messages go too.
+        room.held.removeAll()
+        roomsWithHeldMessages.remove(roomName)
+        rooms[roomName] = room
+        for member in room.members {
+            deliver(.bye(room: roomName, id: id, reason: reason), to: member, actions: &actions)
+        }
+    }
+
+    static func digest(_ password: String) -> [UInt8] {
+        Array(SHA256.hash(data: Array(password.utf8)))
+    }
+}
+
+/// One session's state.
+struct Session: Sendable {
+    let id: SessionID
+    let token: String
+    let address: ClientAddress
+    var connection: ConnectionID?
+    var bucket: TokenBucket
+    var room: RoomName?
+    var name: String?
+    var nextSeq: UInt64 = 1
+    var history: Deque<OutboundMessage> = []
+    var graceDeadline: MonotonicTime?
+
+    init(id: SessionID, token: String, address: ClientAddress, connection: ConnectionID, bucket: TokenBucket) {
+        self.id = id
+        self.token = token
+        self.address = address
+        self.connection = connection
+        self.bucket = bucket
+    }
+
+    var peerInfo: PeerInfo { PeerInfo(id: id, name: name) }
+}
+
+/// One room's state.
+struct Room: Sendable {
+    let name: RoomName
+    let capacity: Int
+    let passwordDigest: [UInt8]?
+    var members: [SessionID] = []
+    var held: Deque<HeldMessage> = []
+}
+
+/// A broadcast sent while its sender was alone, waiting for the next joiner.
+struct HeldMessage: Sendable {
+    let from: SessionID
+    let data: JSONValue
+    let requestID: JSONValue?
+    let expiresAt: MonotonicTime
+}

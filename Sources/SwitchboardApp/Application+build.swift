@@ -1,0 +1,53 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import Signaling
+import SignalingCore
+
+/// Builds the whole server from a configuration. Shared by `switchboard serve` and the tests (port 0).
+///
+/// `onServerRunning` receives the bound HTTP address, which is how tests learn an ephemeral port.
+public func buildApplication(
+    _ configuration: SwitchboardConfiguration,
+    logger: Logger? = nil,
+    onServerRunning: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    var logger = logger ?? Logger(label: "switchboard")
+    logger.logLevel = configuration.logLevel
+    try FileManager.default.createDirectory(
+        atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+
+    let hub = SignalingHub(
+        configuration: configuration.signaling, outboxLimit: configuration.outboundQueueLimit, logger: logger)
+    let router = Router(context: SignalingRequestContext.self)
+    router.get("/healthz") { _, _ in "ok\n" }
+    NativeWebSocketRoute(hub: hub, maxMessageBytes: configuration.maxMessageBytes, logger: logger)
+        .register(on: router)
+
+    // NIO refuses frames beyond this outright (close 1009); smaller oversize messages get our JSON
+    // `frame_too_large` error first, which is the clearer answer.
+    let webSocketFrameLimit = max(configuration.maxMessageBytes * 4, 1 << 16)
+    let serverLogger = logger
+    return Application(
+        router: router,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: router,
+            configuration: .init(
+                ws: .init(
+                    maxFrameSize: webSocketFrameLimit,
+                    autoPing: .enabled(timePeriod: configuration.heartbeatInterval),
+                    closeTimeout: .seconds(5)))),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.httpPort),
+            serverName: "Switchboard"),
+        services: [SignalingTickService(hub: hub)],
+        onServerRunning: { channel in
+            guard let address = channel.localAddress else { return }
+            serverLogger.info(
+                "listening", metadata: ["http.address": "\(address.ipAddress ?? configuration.host)", "http.port": "\(address.port ?? 0)"])
+            await onServerRunning(address)
+        },
+        logger: logger)
+}

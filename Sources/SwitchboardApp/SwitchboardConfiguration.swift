@@ -1,0 +1,25 @@
+import Logging
+import SignalingCore
+
+/// Everything `switchboard serve` can be told. Defaults are the embedded, no-other-service setup.
+public struct SwitchboardConfiguration: Sendable {
+    /// Address the HTTP/WebSocket listener binds.
+    public var host = "0.0.0.0"
+    /// HTTP/WebSocket port; 0 picks a free one (tests).
+    public var httpPort = 8080
+    /// Where the server keeps its files.
+    public var dataDirectory = "./switchboard-data"
+    /// Minimum level logged.
+    public var logLevel: Logger.Level = .info
+    /// Room limits and timings.
+    public var signaling = SignalingConfiguration()
+    /// Largest accepted signaling message, in bytes, checked before parsing.
+    public var maxMessageBytes = 65_536
+    /// Unsent messages a connection may have queued before it is closed as a slow consumer.
+    public var outboundQueueLimit = 256
+    /// Interval between WebSocket pings; a connection silent for two intervals is dead.
+    public var heartbeatInterval: Duration = .seconds(10)
+
+    /// The defaults.
+    public init() {}
+}

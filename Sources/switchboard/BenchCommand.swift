@@ -1,0 +1,62 @@
+import ArgumentParser
+
+/// `switchboard bench`: load generators whose figures go into bench/README.md.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Load generators.",
+        subcommands: [SignalingBenchCommand.self])
+}
+
+/// `switchboard bench signaling`: rooms of two, each peer messaging its partner at a fixed rate.
+struct SignalingBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "signaling",
+        abstract: "Open N connections in rooms of two; each peer sends to its partner at a rate; report throughput, latency, memory and loss.")
+
+    @Option(help: "WebSocket URL of the server's /ws endpoint.")
+    var url = "ws://127.0.0.1:8080/ws"
+
+    @Option(help: "Connections to open (rounded down to an even number).")
+    var connections = 100
+
+    @Option(help: "Messages per second each peer sends to its partner.")
+    var rate = 1.0
+
+    @Option(help: "Seconds of measured sending.")
+    var duration = 10.0
+
+    @Option(help: "Seconds to wait for in-flight messages after sending stops.")
+    var drain = 3.0
+
+    @Option(help: "New connections per second while ramping up.")
+    var connectRate = 2000.0
+
+    @Option(help: "Bytes of padding in each message's data.")
+    var payloadBytes = 100
+
+    @Option(help: "PID of the server, to report its resident memory.")
+    var serverPid: Int?
+
+    @Option(help: "Prefix for room names, so runs do not collide.")
+    var roomPrefix = "bench"
+
+    @Flag(help: "Print the result as one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard connections >= 2 else { throw ValidationError("--connections must be at least 2") }
+        guard rate > 0, duration > 0, connectRate > 0 else { throw ValidationError("--rate, --duration and --connect-rate must be positive") }
+    }
+
+    func run() async throws {
+        let benchmark = SignalingBenchmark(
+            url: url, connections: connections / 2 * 2, rate: rate, duration: .seconds(duration), drain: .seconds(drain),
+            connectRate: connectRate, payloadBytes: payloadBytes, serverPID: serverPid, roomPrefix: roomPrefix)
+        let result = try await benchmark.run()
+        print(json ? result.json : result.table)
+        if result.lost > 0 || result.errors > 0 {
+            throw ExitCode(2)
+        }
+    }
+}
