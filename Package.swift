@@ -82,6 +82,8 @@ let package = Package(
             dependencies: [
                 "SignalingCore",
                 "SwitchboardApp",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
