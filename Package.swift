@@ -119,12 +119,19 @@ let package = Package(
         ),
         .testTarget(
             name: "switchboardTests",
-            dependencies: ["switchboard", "SwitchboardTestSupport"],
+            dependencies: [
+                "switchboard", "SwitchboardTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "SwitchboardTestSupportTests",
-            dependencies: ["SwitchboardTestSupport"],
+            dependencies: [
+                "SwitchboardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
     ]

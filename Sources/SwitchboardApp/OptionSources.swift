@@ -26,6 +26,11 @@ public struct OptionSpec: Sendable, Equatable {
 public struct OptionSourceError: Error, Equatable, CustomStringConvertible {
     /// What was wrong, naming the file, line or variable.
     public var description: String
+
+    /// Describes the failure.
+    public init(description: String) {
+        self.description = description
+    }
 }
 
 /// Merges options from a config file, the environment and the command line, in rising precedence.
