@@ -8,6 +8,7 @@ from its ``listening`` log line. Nothing here knows anything about the server be
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import re
@@ -24,7 +25,7 @@ from websockets.exceptions import ConnectionClosed
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_BIN = REPO / ".build" / "debug" / "switchboard"
 STARTUP_TIMEOUT = 30.0
-STOP_TIMEOUT = 5.0
+STOP_TIMEOUT = 3.0
 RECV_TIMEOUT = 5.0
 
 _LISTENING = re.compile(r"http\.port=(\d+)")
@@ -83,8 +84,11 @@ def option_args(options: dict) -> list[str]:
     return args
 
 
-def start_server(data_dir: Path, extra: list[str]) -> Server:
-    """Start the binary on an ephemeral port and wait for its `listening` line."""
+def start_server(data_dir: Path, extra: list[str], environment: dict[str, str] | None = None) -> Server:
+    """Start the binary on an ephemeral port and wait for its `listening` line.
+
+    ``environment`` adds variables (e.g. ``SWITCHBOARD_ROOM_CAPACITY``) to the server's environment.
+    """
     binary = server_binary()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "server.log"
@@ -98,8 +102,19 @@ def start_server(data_dir: Path, extra: list[str]) -> Server:
     # The server reads SWITCHBOARD_<OPTION> from the environment; keep ours (e.g.
     # SWITCHBOARD_BIN) from leaking into its configuration.
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    env.update(environment or {})
     log_file = open(log_path, "wb")
-    proc = subprocess.Popen(args, stdout=log_file, stderr=log_file, stdin=subprocess.DEVNULL, env=env)
+    busy_until = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        try:
+            proc = subprocess.Popen(args, stdout=log_file, stderr=log_file, stdin=subprocess.DEVNULL, env=env)
+            break
+        except OSError as exc:
+            # ETXTBSY: the binary is being rewritten by a concurrent `swift build`; wait for it.
+            if exc.errno != errno.ETXTBSY or time.monotonic() > busy_until:
+                log_file.close()
+                raise
+            time.sleep(0.5)
     log_file.close()
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:

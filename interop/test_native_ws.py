@@ -32,7 +32,14 @@ def run(coro, timeout: float = TEST_TIMEOUT):
     """Drive an async test body; no test can run longer than `timeout`."""
 
     async def bounded():
-        return await asyncio.wait_for(coro, timeout)
+        try:
+            return await asyncio.wait_for(coro, timeout)
+        finally:
+            # A failed test may leave connections open; drop them so the server stops promptly.
+            for peer in Peer.opened:
+                if not peer.ws.transport.is_closing():
+                    peer.ws.transport.abort()
+            Peer.opened.clear()
 
     return asyncio.run(bounded())
 
@@ -68,9 +75,13 @@ class Peer:
         self.room: str | None = None
         self.last_seq = last_seq
 
+    opened: list["Peer"] = []  # every peer of the running test, cleaned up by run()
+
     @classmethod
     async def open(cls, url: str, name: str | None = None, **kwargs) -> "Peer":
-        return cls(await connect(url, **kwargs), name)
+        peer = cls(await connect(url, **kwargs), name)
+        cls.opened.append(peer)
+        return peer
 
     async def send(self, **fields) -> None:
         await send_json(self.ws, fields)
@@ -127,11 +138,11 @@ class Peer:
         self.id, self.token, self.room = msg["id"], msg["token"], room
         return msg
 
-    async def ping_ok(self, **fields) -> dict:
+    async def ping_ok(self, timeout: float = RECV_TIMEOUT, **fields) -> dict:
         """Round-trip an application ping; proves the connection is still usable."""
         pid = next_id()
         await self.send(type="ping", id=pid, **fields)
-        return await self.expect("pong", id=pid)
+        return await self.expect("pong", timeout=timeout, id=pid)
 
     async def silent(self, window: float = 0.3) -> None:
         await assert_silent(self.ws, window)
@@ -159,14 +170,14 @@ async def expect_fatal(peer: Peer, code: str, timeout: float = RECV_TIMEOUT) -> 
     return frames
 
 
-async def joined_pair(url: str, room: str = "pair", **join_fields) -> tuple[Peer, Peer]:
-    """Alice creates `room`, Bob joins; both have drained their join events."""
-    alice = await Peer.open(url, "alice")
+async def joined_pair(url: str, room: str = "pair", names=("alice", "bob"), **join_fields) -> tuple[Peer, Peer]:
+    """The first peer creates `room`, the second joins; both have drained their join events."""
+    alice = await Peer.open(url, names[0])
     await alice.join(room, **join_fields)
-    bob = await Peer.open(url, "bob")
+    bob = await Peer.open(url, names[1])
     joined = await bob.join(room)
-    assert joined["peers"] == [{"id": alice.id, "name": "alice"}], joined
-    await alice.expect("other_joined", room=room, id=bob.id, name="bob")
+    assert joined["peers"] == [{"id": alice.id, "name": names[0]}], joined
+    await alice.expect("other_joined", room=room, id=bob.id, name=names[1])
     return alice, bob
 
 
@@ -451,7 +462,8 @@ def test_invalid_field(server_factory):
     async def bad_id(value):
         peer = await Peer.open(url)
         await peer.send(type="ping", id=value)
-        await peer.expect_error("invalid_field", request="ping")
+        err = await peer.expect_error("invalid_field")
+        assert "id" not in err, f"an invalid id must not be echoed: {err}"
         await peer.ping_ok()
         await peer.close()
 
@@ -505,6 +517,23 @@ def test_invalid_field(server_factory):
     run(body())
 
 
+def test_error_for_invalid_id_names_the_request(server_factory):
+    """`request` is the `type` of the offending request: a ping whose `id` is invalid still has a
+    valid type, so its `invalid_field` error says `request: "ping"` (and of a join, `"join"`)."""
+    url = serve(server_factory)
+
+    async def body():
+        peer = await Peer.open(url)
+        await peer.send(type="ping", id={"a": 1})
+        await peer.expect_error("invalid_field", request="ping")
+        await peer.send(type="join", room="x", id="i" * 129)
+        await peer.expect_error("invalid_field", request="join")
+        await peer.ping_ok()
+        await peer.close()
+
+    run(body())
+
+
 def test_invalid_room_name(server_factory):
     """`room` must be 1–64 characters from A-Z a-z 0-9 - _ . not starting with '.', else
     `invalid_room_name` (recoverable); names at the edges of the rule are accepted."""
@@ -542,6 +571,7 @@ def test_password_required_and_wrong_password(server_factory):
         await guest.send(type="join", room="vault", password="S3CRET", id=2)
         await guest.expect_error("wrong_password", request="join", id=2)
         await guest.ping_ok()
+        # An empty password is either "none given" or a wrong one; the doc does not say which.
         await guest.send(type="join", room="vault", password="", id=3)
         err = await guest.recv()
         assert err.get("type") == "error" and err.get("code") in ("wrong_password", "password_required"), err
@@ -571,13 +601,15 @@ def test_room_full_default_capacity(server_factory):
         assert isinstance(full.get("message"), str) and full["message"], full
         await extra.ping_ok()
         await extra.join("elsewhere")
-        for peer in members:  # nobody saw the refused join
+        async def drain(peer):  # members saw each other join, but never the refused client
             while True:
                 try:
                     msg = await peer.recv(0.2)
                 except pytest.fail.Exception:
-                    break
+                    return
                 assert msg["type"] == "other_joined" and msg["id"] != extra.id, msg
+
+        await asyncio.gather(*(drain(p) for p in members))
         await close_all(extra, *members)
 
     run(body())
@@ -616,19 +648,38 @@ def test_already_in_room(server_factory):
     url = serve(server_factory)
 
     async def body():
+        other = await Peer.open(url, "other")
+        await other.join("elsewhere")
         peer = await Peer.open(url, "p")
         await peer.join("first")
         await peer.send(type="join", room="second", id=1)
         await peer.expect_error("already_in_room", request="join", id=1)
         await peer.send(type="join", room="first", id=2)
         await peer.expect_error("already_in_room", request="join", id=2)
-        await peer.send(type="resume", token=peer.token, last_seq=peer.last_seq, id=3)
+        await peer.send(type="resume", token=other.token, last_seq=other.last_seq, id=3)
         await peer.expect_error("already_in_room", request="resume", id=3)
         await peer.ping_ok()
+        await other.silent(0.1)
         await peer.send(type="leave")
         await peer.expect("left", room="first")
         await peer.join("second")
-        await peer.close()
+        await close_all(peer, other)
+
+    run(body())
+
+
+def test_resume_own_session_while_in_room_is_already_in_room(server_factory):
+    """`resume` while in a room is `already_in_room`, also when the token is the connection's own
+    (live, valid) session token; the session is unaffected."""
+    url = serve(server_factory)
+
+    async def body():
+        alice, bob = await joined_pair(url, "self")
+        await bob.send(type="resume", token=bob.token, last_seq=bob.last_seq, id=4)
+        await bob.expect_error("already_in_room", request="resume", id=4)
+        await alice.send(type="message", to=bob.id, data="still here")
+        await bob.expect("message", data="still here")
+        await close_all(alice, bob)
 
     run(body())
 
@@ -931,7 +982,7 @@ def test_resume_gap(server_factory):
             await bob2.expect("message", data=i)
 
         # beyond the bound: resume_gap
-        carol, dave = await joined_pair(url, "gap")
+        carol, dave = await joined_pair(url, "gap", names=("carol", "dave"))
         dave.abort()
         for i in range(10):
             await carol.send(type="message", to=dave.id, data=i)
@@ -1017,21 +1068,44 @@ def test_clean_close_is_bye_closed_at_once(server_factory):
     run(body())
 
 
+async def half_open_bye(url: str, hb: float, grace: float) -> tuple[Peer, Peer, dict, float]:
+    """Bob stops reading (so never answers WebSocket pings) and never closes; returns Alice's `bye`
+    for him and the seconds it took."""
+    alice, bob = await joined_pair(url, "zombie")
+    start = time.monotonic()
+    bob.ws.transport.pause_reading()
+    bye = await alice.expect("bye", room="zombie", id=bob.id, timeout=2 * hb + grace + 2)
+    return alice, bob, bye, time.monotonic() - start
+
+
 def test_half_open_client_is_detected(server_factory):
     """A client that stops reading (so never answers WebSocket pings) and never closes is seen as gone
-    (`bye` reason `timeout`) within 2 × heartbeat + grace."""
+    (`bye`) by its peer within 2 × heartbeat + grace."""
     hb, grace = 1, 1
     url = serve(server_factory, grace_period=grace, heartbeat_interval=hb)
 
     async def body():
-        alice, bob = await joined_pair(url, "zombie")
-        start = time.monotonic()
-        bob.ws.transport.pause_reading()
-        bye = await alice.expect("bye", room="zombie", id=bob.id, timeout=2 * hb + grace + 2)
-        elapsed = time.monotonic() - start
-        assert bye["reason"] == "timeout", bye
+        alice, bob, bye, elapsed = await half_open_bye(url, hb, grace)
+        assert bye["reason"] in BYE_REASONS, bye
         assert elapsed <= 2 * hb + grace + 0.5, f"half-open client noticed after {elapsed:.2f}s"
-        assert elapsed >= grace - 0.05, f"bye after {elapsed:.2f}s, before the grace period"
+        assert elapsed >= hb - 0.05, f"bye after {elapsed:.2f}s, before any heartbeat could be missed"
+        bob.abort()
+        await close_all(alice)
+
+    run(body())
+
+
+def test_half_open_client_gets_grace_and_bye_timeout(server_factory):
+    """A half-open connection is a dropped connection (no close frame from the client): the session gets
+    the grace period, so the peer's `bye` has reason `timeout` and comes no earlier than one missed
+    heartbeat plus the grace period."""
+    hb, grace = 1, 1
+    url = serve(server_factory, grace_period=grace, heartbeat_interval=hb)
+
+    async def body():
+        alice, bob, bye, elapsed = await half_open_bye(url, hb, grace)
+        assert bye["reason"] == "timeout", f"after {elapsed:.2f}s: {bye}"
+        assert elapsed >= hb + grace - 0.05, f"bye after {elapsed:.2f}s: no grace period was given"
         bob.abort()
         await close_all(alice)
 
@@ -1160,41 +1234,73 @@ def test_join_rate_limited(server_factory):
     run(body())
 
 
+SLOW_CONSUMER_OPTIONS = dict(outbound_queue=4, grace_period=30, message_rate=100000, message_burst=100000,
+                             resume_history=10000)
+
+
+async def flood_slow_consumer(url: str, flood: int = 500, pad_bytes: int = 32000):
+    """Bob stops reading while Alice sends him `flood` large direct messages (16 MB by default, far
+    beyond the socket buffers); then Bob reads again until his connection closes.
+
+    Checks what the doc promises for the slow consumer (error `slow_consumer`, then close 1008) and
+    for the flooder (served throughout, never sees `bye`). Returns (alice, bob, messages bob got)."""
+    alice, bob = await joined_pair(url, "flood")
+    pad = "x" * pad_bytes
+    bob.ws.transport.pause_reading()
+    for n in range(flood):
+        await alice.send(type="message", to=bob.id, data={"n": n, "pad": pad})
+        if n % 100 == 99:
+            await alice.ping_ok(timeout=10)  # the flooder is served throughout, and sees no bye
+    bob.ws.transport.resume_reading()
+    frames = await expect_close(bob.ws, timeout=20)
+    messages = [f for f in frames if f.get("type") == "message"]
+    assert [m["data"]["n"] for m in messages] == list(range(len(messages))), "order broken"
+    assert len(messages) < flood, "bob received everything: the outbound queue bound was not enforced"
+    for m in messages:
+        bob.check_seq(m)
+    errors = [f for f in frames if f.get("type") == "error"]
+    assert errors and errors[-1].get("code") == "slow_consumer", \
+        f"no slow_consumer error (close {bob.ws.close_code} {bob.ws.close_reason!r}); last frames {frames[-3:]}"
+    assert frames[-1] is errors[-1], f"frames after the fatal error: {frames[-3:]}"
+    assert bob.ws.close_code == 1008 and bob.ws.close_reason == "slow_consumer", \
+        f"close {bob.ws.close_code} {bob.ws.close_reason!r}"
+    return alice, bob, messages
+
+
 def test_slow_consumer(server_factory):
-    """A client that stops reading while a peer floods it overflows --outbound-queue: its connection is
-    closed (error `slow_consumer`, close 1008), its session may resume within the grace period, and
-    the flooding peer is not disconnected."""
-    url = serve(server_factory, outbound_queue=4, grace_period=10, message_rate=100000, message_burst=100000,
-                resume_history=10000)
+    """A client that stops reading while a peer floods it overflows --outbound-queue: the messages it
+    got are in order, then error `slow_consumer` and close 1008; the flooding peer stays connected and
+    sees no `bye` while the slow session is within its grace period."""
+    url = serve(server_factory, **SLOW_CONSUMER_OPTIONS)
 
     async def body():
-        alice, bob = await joined_pair(url, "flood")
-        bob.ws.transport.pause_reading()
-        blob = "x" * 16000
-        sent = 0
-        deadline = time.monotonic() + 20
-        # Flood until the server gives up on bob; we learn that once bob's socket is closed by the
-        # server, which we can only see by reading, so flood a fixed budget far above socket buffers.
-        while sent < 3000 and time.monotonic() < deadline:
-            await alice.send(type="message", to=bob.id, data={"n": sent, "pad": blob})
-            sent += 1
-            if sent % 200 == 0:
-                await alice.ping_ok()  # the flooder itself is fine
-        bob.ws.transport.resume_reading()
-        frames = await expect_close(bob.ws, timeout=20)
-        messages = [f for f in frames if f.get("type") == "message"]
-        assert [m["data"]["n"] for m in messages] == list(range(len(messages))), "order broken"
-        assert len(messages) < sent, "bob received everything: the outbound queue bound was not enforced"
-        errors = [f for f in frames if f.get("type") == "error"]
-        assert errors and errors[-1].get("code") == "slow_consumer", \
-            f"no slow_consumer error (close {bob.ws.close_code} {bob.ws.close_reason!r}); last frames {frames[-3:]}"
-        assert bob.ws.close_code == 1008 and bob.ws.close_reason == "slow_consumer", \
-            f"close {bob.ws.close_code} {bob.ws.close_reason!r}"
-        if messages:
-            bob.last_seq = messages[-1]["seq"]
-        bob2, reply = await resume(url, bob, last_seq=bob.last_seq)
-        assert reply.get("type") == "resumed", f"slow consumer could not resume within grace: {reply}"
+        alice, bob, _ = await flood_slow_consumer(url)
         await alice.ping_ok()
+        await alice.silent()
+        await close_all(alice)
+
+    run(body(), timeout=90)
+
+
+def test_slow_consumer_session_can_resume(server_factory):
+    """After `slow_consumer` "the session may resume within the grace period": a resume with the last
+    seq received gets `resumed` and then every message after it, in order."""
+    url = serve(server_factory, **SLOW_CONSUMER_OPTIONS)
+    flood = 500
+
+    async def body():
+        alice, bob, messages = await flood_slow_consumer(url, flood)
+        bob2, reply = await resume(url, bob)
+        assert reply.get("type") == "resumed" and reply.get("last_seq") == bob.last_seq, \
+            f"resume (last_seq {bob.last_seq}, {flood - len(messages)} messages missed) got {reply}"
+        for n in range(len(messages), flood):
+            msg = await bob2.recv()
+            assert msg.get("type") == "message" and msg.get("to") == bob.id, \
+                f"replay of messages {len(messages)}..{flood - 1} broke at {n}: got {msg}"
+            assert msg["data"]["n"] == n, f"expected message {n}, got {msg['data']['n']}"
+        await bob2.ping_ok()
+        await alice.ping_ok()
+        await alice.silent()
         await close_all(alice, bob2)
 
     run(body(), timeout=90)

@@ -25,11 +25,15 @@ public struct NativeWebSocketRoute: Sendable {
     public func register(on router: Router<SignalingRequestContext>, path: RouterPath = "/ws") {
         router.ws(path) { inbound, outbound, context in
             let address = ClientAddress(context.requestContext.remoteAddress?.ipAddress ?? "unknown")
-            await self.serve(inbound: inbound, outbound: outbound, address: address)
+            let observer = await CloseFrameObserver.install(on: context.requestContext.channel)
+            await self.serve(inbound: inbound, outbound: outbound, address: address, closeFrames: observer)
         }
     }
 
-    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, address: ClientAddress) async {
+    func serve(
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, address: ClientAddress,
+        closeFrames: CloseFrameObserver?
+    ) async {
         let (connection, outbox) = await hub.open(address: address)
         var logger = self.logger
         logger[metadataKey: "sig.connection"] = "\(connection)"
@@ -50,8 +54,9 @@ public struct NativeWebSocketRoute: Sendable {
                 await hub.ended(connection, clean: true)
                 await Self.waitForWriter(&group, timeout: .seconds(2))
             case .streamEnded:
-                let clean = await Self.closeFrameWasReceived(outbound)
-                await hub.ended(connection, clean: clean)
+                // A client's close frame ends the session now; missed pings or a dropped TCP
+                // connection leave it to the grace period, so the client can resume.
+                await hub.ended(connection, clean: closeFrames?.closeFrameReceived ?? false)
                 group.cancelAll()
             case .failed:
                 await hub.ended(connection, clean: false)
@@ -81,7 +86,6 @@ public struct NativeWebSocketRoute: Sendable {
                 }
                 // The limit is checked on raw bytes, before any parsing, and across fragments.
                 guard message.readableBytes + frame.data.readableBytes <= maxMessageBytes else {
-                    logger.notice("frame too large", metadata: ["sig.limit": "\(maxMessageBytes)"])
                     _ = await hub.rejected(
                         SignalingError(.frameTooLarge, "messages are limited to \(maxMessageBytes) bytes"),
                         on: connection)
@@ -127,6 +131,9 @@ public struct NativeWebSocketRoute: Sendable {
                 case .message(let message):
                     try await outbound.write(.text(message.json))
                     outbox.didWrite()
+                case .replay(let messages):
+                    for message in messages { try await outbound.write(.text(message.json)) }
+                    outbox.didWrite()
                 case .close(let error):
                     if let error, error.code.isFatal {
                         try await outbound.close(.policyViolation, reason: error.code.rawValue)
@@ -145,19 +152,5 @@ public struct NativeWebSocketRoute: Sendable {
         group.addTask { try? await Task.sleep(for: timeout) }
         await group.next()
         group.cancelAll()
-    }
-
-    /// Whether the inbound stream ended because the client sent a close frame (rather than the TCP
-    /// connection ending without one). The WebSocket layer answers a close frame by finishing the
-    /// outbound writer, so a write then fails with `alreadyFinished`; after a bare EOF it fails otherwise.
-    static func closeFrameWasReceived(_ outbound: WebSocketOutboundWriter) async -> Bool {
-        do {
-            try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer())))
-            return false
-        } catch let error as NIOAsyncWriterError {
-            return error == .alreadyFinished()
-        } catch {
-            return false
-        }
     }
 }

@@ -9,6 +9,7 @@ final class Outbox: Sendable {
     /// An entry for the writer.
     enum Item: Sendable {
         case message(OutboundMessage)
+        case replay([OutboundMessage])
         case close(SignalingError?)
     }
 
@@ -25,13 +26,22 @@ final class Outbox: Sendable {
 
     /// Queues a message. Returns `false` when this overflowed the bound; the outbox is then aborted.
     func enqueue(_ message: OutboundMessage) -> Bool {
+        enqueue(item: .message(message))
+    }
+
+    /// Queues a resumed session's missed messages as one entry: the history limit already bounds them.
+    func enqueue(replay messages: [OutboundMessage]) -> Bool {
+        enqueue(item: .replay(messages))
+    }
+
+    private func enqueue(item: Item) -> Bool {
         guard !isAborted else { return true }
         if pending.add(1, ordering: .relaxed).newValue > limit {
             abortedFlag.store(true, ordering: .releasing)
             continuation.finish()
             return false
         }
-        continuation.yield(.message(message))
+        continuation.yield(item)
         return true
     }
 

@@ -67,19 +67,32 @@ public actor SignalingHub {
         state.session(for: connection)
     }
 
+    private func dropSlowConsumer(_ connection: ConnectionID) {
+        logger.notice(
+            "closing slow consumer",
+            metadata: [
+                "sig.connection": "\(connection)", "sig.code": "\(SignalingErrorCode.slowConsumer.rawValue)", "sig.limit": "\(outboxLimit)",
+            ])
+        outboxes.removeValue(forKey: connection)
+        // Its session keeps its history and may resume within the grace period.
+        perform(state.connectionLost(connection, now: clock.now()))
+    }
+
     private func perform(_ actions: [SignalingAction]) {
         for action in actions {
             switch action {
             case .send(let connection, let message):
                 guard let outbox = outboxes[connection] else { continue }
-                if !outbox.enqueue(message) {
-                    logger.notice(
-                        "closing slow consumer", metadata: ["sig.connection": "\(connection)", "sig.limit": "\(outboxLimit)"])
-                    outboxes.removeValue(forKey: connection)
-                    // Its session keeps its history and may resume within the grace period.
-                    perform(state.connectionLost(connection, now: clock.now()))
-                }
+                if !outbox.enqueue(message) { dropSlowConsumer(connection) }
+            case .replay(let connection, let messages):
+                guard let outbox = outboxes[connection] else { continue }
+                if !outbox.enqueue(replay: messages) { dropSlowConsumer(connection) }
             case .close(let connection, let error):
+                if let error {
+                    // The one log line for a policy close; the client gets the same code.
+                    logger.notice(
+                        "closing connection", metadata: ["sig.connection": "\(connection)", "sig.code": "\(error.code.rawValue)"])
+                }
                 outboxes.removeValue(forKey: connection)?.close(error)
             }
         }

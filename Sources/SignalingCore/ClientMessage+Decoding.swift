@@ -18,6 +18,8 @@ extension ClientRequest {
             throw SignalingError(.badJSON, "frame must be a JSON object")
         }
         var reader = FieldReader(fields: fields)
+        // Name the request in every later error, even one about its `id`.
+        reader.requestType = fields["type"]?.stringValue.map { String($0.prefix(64)) }
         reader.requestID = try reader.optionalID()
         guard let typeValue = fields["type"] else {
             throw reader.error(.missingField, "missing field 'type'")
@@ -25,7 +27,6 @@ extension ClientRequest {
         guard let type = typeValue.stringValue else {
             throw reader.error(.invalidField, "field 'type' must be a string")
         }
-        reader.requestType = type
         let message: ClientMessage
         switch type {
         case "join": message = .join(try reader.joinRequest())
@@ -97,7 +98,8 @@ private struct FieldReader {
             guard name.count <= ClientRequest.maximumNameLength,
                 !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
             else {
-                throw error(.invalidField, "field 'name' must be at most \(ClientRequest.maximumNameLength) characters without control characters")
+                throw error(
+                    .invalidField, "field 'name' must be at most \(ClientRequest.maximumNameLength) characters without control characters")
             }
         }
         let password = try optionalString("password", maximumBytes: ClientRequest.maximumPasswordLength)

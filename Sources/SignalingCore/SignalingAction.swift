@@ -2,6 +2,9 @@
 public enum SignalingAction: Equatable, Sendable {
     /// Write `message` to `connection`, in the order given.
     case send(ConnectionID, OutboundMessage)
+    /// Write a resumed session's missed messages, in order. They are already bounded by the history
+    /// limit, so they do not count against the connection's live queue bound.
+    case replay(ConnectionID, [OutboundMessage])
     /// Close `connection` after the messages before this action; with a policy code when `error` is fatal.
     case close(ConnectionID, SignalingError?)
 }

@@ -51,7 +51,8 @@ extension SignalingState {
             return fail(.alreadyInRoom, "already in room '\(current)'; send leave first")
         }
         // Joins are limited per address before any password check, so passwords cannot be guessed quickly.
-        var bucket = joinBuckets[session.address]
+        var bucket =
+            joinBuckets[session.address]
             ?? TokenBucket(rate: configuration.joinRate, burst: configuration.joinBurst, now: now)
         let admitted = bucket.take(now: now)
         joinBuckets[session.address] = bucket

@@ -8,11 +8,11 @@ extension SignalingState {
         func fail(_ code: SignalingErrorCode, _ message: String) {
             reply(.error(SignalingError(code, message, requestType: "resume", requestID: requestID)), on: connection, actions: &actions)
         }
-        guard let targetID = tokens[token], targetID != freshID, var target = sessions[targetID] else {
-            return fail(.resumeFailed, "unknown resume token, or its grace period has ended")
-        }
         guard sessions[freshID]?.room == nil else {
             return fail(.alreadyInRoom, "resume must come before any join on a connection")
+        }
+        guard let targetID = tokens[token], targetID != freshID, var target = sessions[targetID] else {
+            return fail(.resumeFailed, "unknown resume token, or its grace period has ended")
         }
         guard lastSeq < target.nextSeq else {
             return fail(.invalidField, "field 'last_seq' is beyond the last message sent (\(target.nextSeq - 1))")
@@ -41,8 +41,8 @@ extension SignalingState {
         detachedSessions.remove(targetID)
         let peers = target.room.flatMap { rooms[$0] }?.members.filter { $0 != targetID }.compactMap { sessions[$0]?.peerInfo } ?? []
         reply(.resumed(room: target.room, id: targetID, peers: peers, lastSeq: lastSeq), on: connection, actions: &actions)
-        for message in target.history {
-            actions.append(.send(connection, message))
+        if !target.history.isEmpty {
+            actions.append(.replay(connection, Array(target.history)))
         }
     }
 }

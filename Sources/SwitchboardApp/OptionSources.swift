@@ -54,7 +54,8 @@ public enum OptionSources {
         let specs = Dictionary(uniqueKeysWithValues: options.map { ($0.name, $0) })
         let commandLine = try parse(arguments: arguments, specs: specs)
         let fromEnvironment = try environmentArguments(environment, options: options)
-        var configPath = commandLine.last { $0.name == configOption }?.value
+        var configPath =
+            commandLine.last { $0.name == configOption }?.value
             ?? fromEnvironment.last { $0.name == configOption }?.value
         var fromFile: [(name: String, value: String?)] = []
         if let path = configPath {
@@ -74,10 +75,11 @@ public enum OptionSources {
             merged += source
         }
         let positional = commandLine.filter { $0.name == "" }.compactMap(\.value)
-        return positional + merged.filter { $0.name != configOption }.flatMap { option -> [String] in
-            if let value = option.value { return ["--\(option.name)", value] }
-            return ["--\(option.name)"]
-        }
+        return positional
+            + merged.filter { $0.name != configOption }.flatMap { option -> [String] in
+                if let value = option.value { return ["--\(option.name)", value] }
+                return ["--\(option.name)"]
+            }
     }
 
     static func parse(arguments: [String], specs: [String: OptionSpec]) throws -> [(name: String, value: String?)] {

@@ -211,7 +211,10 @@ public actor SignalingClient {
         hasConnected = true
         if let token {
             // First frame on a new connection: take the old session back, with what we missed.
-            sink.yield(.text(JSONValue.object(["type": "resume", "token": .string(token), "last_seq": .integer(Int64(clamping: lastSeq))]).serialized))
+            sink.yield(
+                .text(
+                    JSONValue.object(["type": "resume", "token": .string(token), "last_seq": .integer(Int64(clamping: lastSeq))]).serialized
+                ))
         }
         for item in pending { sink.yield(item) }
         pending.removeAll()

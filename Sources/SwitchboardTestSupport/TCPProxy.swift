@@ -24,8 +24,12 @@ public final class TCPProxy: Sendable {
                     .flatMap { outbound in
                         live.add(inbound)
                         live.add(outbound)
-                        inbound.closeFuture.whenComplete { _ in live.remove(inbound); outbound.close(promise: nil) }
-                        outbound.closeFuture.whenComplete { _ in live.remove(outbound); inbound.close(promise: nil) }
+                        inbound.closeFuture.whenComplete { _ in
+                            live.remove(inbound); outbound.close(promise: nil)
+                        }
+                        outbound.closeFuture.whenComplete { _ in
+                            live.remove(outbound); inbound.close(promise: nil)
+                        }
                         return inbound.pipeline.addHandler(Glue(peer: outbound))
                             .flatMap { outbound.pipeline.addHandler(Glue(peer: inbound)) }
                             .map { inbound.read() }

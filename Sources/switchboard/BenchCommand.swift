@@ -12,7 +12,8 @@ struct BenchCommand: AsyncParsableCommand {
 struct SignalingBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "signaling",
-        abstract: "Open N connections in rooms of two; each peer sends to its partner at a rate; report throughput, latency, memory and loss.")
+        abstract:
+            "Open N connections in rooms of two; each peer sends to its partner at a rate; report throughput, latency, memory and loss.")
 
     @Option(help: "WebSocket URL of the server's /ws endpoint.")
     var url = "ws://127.0.0.1:8080/ws"
@@ -46,7 +47,9 @@ struct SignalingBenchCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard connections >= 2 else { throw ValidationError("--connections must be at least 2") }
-        guard rate > 0, duration > 0, connectRate > 0 else { throw ValidationError("--rate, --duration and --connect-rate must be positive") }
+        guard rate > 0, duration > 0, connectRate > 0 else {
+            throw ValidationError("--rate, --duration and --connect-rate must be positive")
+        }
     }
 
     func run() async throws {

@@ -14,8 +14,9 @@ struct SwitchboardCommand: AsyncParsableCommand {
     static func main() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
         do {
-            if arguments.first == "serve" || arguments.isEmpty || arguments.first?.hasPrefix("--") == true
-                && !["--help", "-h", "--version"].contains(arguments.first!)
+            if arguments.first == "serve" || arguments.isEmpty
+                || arguments.first?.hasPrefix("--") == true
+                    && !["--help", "-h", "--version"].contains(arguments.first!)
             {
                 if arguments.first == "serve" { arguments.removeFirst() }
                 arguments = try ["serve"] + ServeCommand.mergedArguments(arguments)

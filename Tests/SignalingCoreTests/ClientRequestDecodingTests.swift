@@ -8,11 +8,13 @@ struct ClientRequestDecodingTests {
     }
 
     @Test func decodesEveryRequestType() throws {
-        #expect(try decode(#"{"type":"join","room":"r.1","name":"Al","password":"p","capacity":3,"id":1}"#)
-            == ClientRequest(.join(JoinRequest(room: RoomName("r.1")!, name: "Al", password: "p", capacity: 3)), id: 1))
+        #expect(
+            try decode(#"{"type":"join","room":"r.1","name":"Al","password":"p","capacity":3,"id":1}"#)
+                == ClientRequest(.join(JoinRequest(room: RoomName("r.1")!, name: "Al", password: "p", capacity: 3)), id: 1))
         #expect(try decode(#"{"type":"leave"}"#) == ClientRequest(.leave))
-        #expect(try decode(#"{"type":"message","to":"abc","data":{"type":"offer"},"id":"m1"}"#)
-            == ClientRequest(.message(to: SessionID("abc"), data: ["type": "offer"]), id: "m1"))
+        #expect(
+            try decode(#"{"type":"message","to":"abc","data":{"type":"offer"},"id":"m1"}"#)
+                == ClientRequest(.message(to: SessionID("abc"), data: ["type": "offer"]), id: "m1"))
         #expect(try decode(#"{"type":"message","data":null}"#) == ClientRequest(.message(to: nil, data: .null)))
         #expect(try decode(#"{"type":"ping","ack":7}"#) == ClientRequest(.ping(ack: 7)))
         #expect(try decode(#"{"type":"resume","token":"tok","last_seq":4}"#) == ClientRequest(.resume(token: "tok", lastSeq: 4)))
@@ -48,6 +50,16 @@ struct ClientRequestDecodingTests {
         } catch {
             #expect(error.requestType == "join")
             #expect(error.requestID == "j1")
+        }
+    }
+
+    @Test func anInvalidIDStillNamesTheRequest() {
+        do {
+            _ = try decode(#"{"type":"ping","id":{"x":1}}"#)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .invalidField)
+            #expect(error.requestType == "ping")
         }
     }
 

@@ -22,9 +22,10 @@ struct CoreHarness {
     mutating func connect(address: String = "192.0.2.1") -> ConnectionID {
         let connection = ConnectionID(nextConnection)
         nextConnection += 1
-        record(state.connectionOpened(
-            connection, session: SessionID("s\(connection.rawValue)"), token: "t\(connection.rawValue)",
-            address: ClientAddress(address), now: clock.now))
+        record(
+            state.connectionOpened(
+                connection, session: SessionID("s\(connection.rawValue)"), token: "t\(connection.rawValue)",
+                address: ClientAddress(address), now: clock.now))
         return connection
     }
 
@@ -53,6 +54,7 @@ struct CoreHarness {
         for action in actions {
             switch action {
             case .send(let connection, let message): inbox[connection, default: []].append(message)
+            case .replay(let connection, let messages): inbox[connection, default: []] += messages
             case .close(let connection, let error): closed[connection] = error
             }
         }

@@ -4,18 +4,23 @@ import Testing
 @Suite("Rate limits")
 struct RateLimitTests {
     @Test func requestFloodIsClosedWithRateLimited() {
-        var core = CoreHarness { $0.messageRate = 10; $0.messageBurst = 5 }
+        var core = CoreHarness {
+            $0.messageRate = 10; $0.messageBurst = 5
+        }
         let a = core.connect()
         for _ in 0..<5 { core.send(.ping(ack: nil), on: a) }
         #expect(core.take(a).count == 5)
         #expect(core.closed[a] == nil)
         core.send(.ping(ack: nil), id: 6, on: a)
-        #expect(core.take(a) == [.error(SignalingError(.rateLimited, "more than 10.0 requests per second", requestType: "ping", requestID: 6))])
+        #expect(
+            core.take(a) == [.error(SignalingError(.rateLimited, "more than 10.0 requests per second", requestType: "ping", requestID: 6))])
         #expect(core.closed[a]??.code == .rateLimited)
     }
 
     @Test func tokensRefillOverTime() {
-        var core = CoreHarness { $0.messageRate = 10; $0.messageBurst = 1 }
+        var core = CoreHarness {
+            $0.messageRate = 10; $0.messageBurst = 1
+        }
         let a = core.connect()
         for _ in 0..<20 {
             core.send(.ping(ack: nil), on: a)
@@ -25,7 +30,9 @@ struct RateLimitTests {
     }
 
     @Test func joinsAreLimitedPerAddressAcrossSessions() {
-        var core = CoreHarness { $0.joinRate = 1; $0.joinBurst = 2 }
+        var core = CoreHarness {
+            $0.joinRate = 1; $0.joinBurst = 2
+        }
         let a = core.connect(address: "198.51.100.7"), b = core.connect(address: "198.51.100.7")
         let other = core.connect(address: "203.0.113.9")
         core.join("room-1", on: a)

@@ -31,11 +31,15 @@ struct ResumeTests {
         let again = core.connect()
         core.send(.resume(token: "t2", lastSeq: lastSeen), on: again)
         let replay = core.takeOutbound(again)
-        #expect(replay.first?.message == .resumed(room: room1, id: core.session(b), peers: [PeerInfo(id: core.session(a), name: nil)], lastSeq: lastSeen))
+        #expect(
+            replay.first?.message
+                == .resumed(room: room1, id: core.session(b), peers: [PeerInfo(id: core.session(a), name: nil)], lastSeq: lastSeen))
         #expect(replay.dropFirst().map(\.seq) == (1...5).map { lastSeen + UInt64($0) })
-        #expect(replay.dropFirst().map(\.message) == (1...5).map {
-            .message(room: room1, from: core.session(a), to: nil, data: .integer(Int64($0)))
-        })
+        #expect(
+            replay.dropFirst().map(\.message)
+                == (1...5).map {
+                    .message(room: room1, from: core.session(a), to: nil, data: .integer(Int64($0)))
+                })
         core.advance(.seconds(60))
         #expect(core.take(a).isEmpty, "the peer never sees bye")
         core.send(.message(to: nil, data: "after"), on: a)

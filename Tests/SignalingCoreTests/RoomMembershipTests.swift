@@ -9,15 +9,19 @@ struct RoomMembershipTests {
         core.join("room-1", on: alice, name: "Alice")
         #expect(core.take(alice) == [.joined(room: room1, id: core.session(alice), peers: [], capacity: 8, token: "t1")])
         core.join("room-1", on: bob, name: "Bob")
-        #expect(core.take(bob) == [
-            .joined(room: room1, id: core.session(bob), peers: [PeerInfo(id: core.session(alice), name: "Alice")], capacity: 8, token: "t2")
-        ])
+        #expect(
+            core.take(bob) == [
+                .joined(
+                    room: room1, id: core.session(bob), peers: [PeerInfo(id: core.session(alice), name: "Alice")], capacity: 8, token: "t2")
+            ])
         #expect(core.take(alice) == [.otherJoined(room: room1, peer: PeerInfo(id: core.session(bob), name: "Bob"))])
         #expect(core.state.members(of: room1) == [core.session(alice), core.session(bob)])
     }
 
     @Test func capacityComesFromConfigurationOrTheCreatingJoin() {
-        var core = CoreHarness { $0.roomCapacity = 2; $0.maximumRoomCapacity = 3 }
+        var core = CoreHarness {
+            $0.roomCapacity = 2; $0.maximumRoomCapacity = 3
+        }
         let a = core.connect(), b = core.connect(), c = core.connect()
         core.join("room-1", on: a)
         core.join("room-1", on: b)

@@ -29,7 +29,12 @@ struct RoutingTests {
         // Another room's member, yourself, and strangers are all unknown peers.
         for target in [core.session(x), core.session(a), SessionID("nobody")] {
             core.send(.message(to: target, data: 1), id: "m", on: a)
-            #expect(core.take(a) == [.error(SignalingError(.unknownPeer, "'\(target)' is not another member of room 'room-1'", requestType: "message", requestID: "m"))])
+            #expect(
+                core.take(a) == [
+                    .error(
+                        SignalingError(
+                            .unknownPeer, "'\(target)' is not another member of room 'room-1'", requestType: "message", requestID: "m"))
+                ])
         }
         #expect(core.take(x) == [])
     }
@@ -50,9 +55,11 @@ struct RoutingTests {
         core.join("room-1", on: b)
         let received = core.take(b)
         #expect(received.first?.type == "joined")
-        #expect(Array(received.dropFirst()) == (1...3).map {
-            .message(room: room1, from: core.session(a), to: nil, data: .integer(Int64($0)))
-        })
+        #expect(
+            Array(received.dropFirst())
+                == (1...3).map {
+                    .message(room: room1, from: core.session(a), to: nil, data: .integer(Int64($0)))
+                })
         let c = core.connect()
         core.join("room-1", on: c)
         #expect(core.take(c).count == 1, "held messages are delivered once, to the first joiner only")
@@ -67,7 +74,13 @@ struct RoutingTests {
         core.send(.message(to: nil, data: 2), id: "second", on: a)
         _ = core.take(a)
         core.advance(.seconds(5))
-        #expect(core.take(a) == [.error(SignalingError(.heldMessageExpired, "no peer joined room 'room-1' before the message expired", requestType: "message", requestID: "first"))])
+        #expect(
+            core.take(a) == [
+                .error(
+                    SignalingError(
+                        .heldMessageExpired, "no peer joined room 'room-1' before the message expired", requestType: "message",
+                        requestID: "first"))
+            ])
         core.advance(.seconds(5))
         #expect(core.errors(a) == [.heldMessageExpired])
         let b = core.connect()

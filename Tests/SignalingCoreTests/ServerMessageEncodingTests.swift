@@ -5,7 +5,9 @@ import Testing
 struct ServerMessageEncodingTests {
     static let room = RoomName("demo")!
     static let messages: [OutboundMessage] = [
-        OutboundMessage(seq: 1, message: .joined(room: room, id: SessionID("a"), peers: [PeerInfo(id: SessionID("b"), name: "Bob")], capacity: 2, token: "tok")),
+        OutboundMessage(
+            seq: 1,
+            message: .joined(room: room, id: SessionID("a"), peers: [PeerInfo(id: SessionID("b"), name: "Bob")], capacity: 2, token: "tok")),
         OutboundMessage(seq: nil, message: .resumed(room: room, id: SessionID("a"), peers: [], lastSeq: 9)),
         OutboundMessage(seq: 2, message: .otherJoined(room: room, peer: PeerInfo(id: SessionID("b"), name: nil))),
         OutboundMessage(seq: 3, message: .left(room: room)),

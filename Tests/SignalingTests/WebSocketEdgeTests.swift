@@ -84,7 +84,9 @@ struct WebSocketEdgeTests {
     }
 
     @Test func floodIsRateLimitedAndClosed() async throws {
-        try await withRunningSwitchboard(configure: { $0.signaling.messageRate = 5; $0.signaling.messageBurst = 10 }) { port in
+        try await withRunningSwitchboard(configure: {
+            $0.signaling.messageRate = 5; $0.signaling.messageBurst = 10
+        }) { port in
             let close = try await connect(port: port) { inbound, outbound in
                 for _ in 0..<50 { try await outbound.write(.text(#"{"type":"ping"}"#)) }
                 var codes: [SignalingErrorCode?] = []

@@ -3,8 +3,10 @@ import Testing
 
 @Suite("Options from the command line, environment and config file")
 struct OptionSourcesTests {
-    let specs = [OptionSpec("config"), OptionSpec("host"), OptionSpec("http-port"), OptionSpec("verbose", isFlag: true),
-                 OptionSpec("peer", isRepeatable: true)]
+    let specs = [
+        OptionSpec("config"), OptionSpec("host"), OptionSpec("http-port"), OptionSpec("verbose", isFlag: true),
+        OptionSpec("peer", isRepeatable: true),
+    ]
 
     func merge(_ arguments: [String], environment: [String: String] = [:], file: String? = nil) throws -> [String] {
         try OptionSources.merge(arguments: arguments, environment: environment, options: specs) { path in

@@ -31,7 +31,9 @@ struct SignalingClientTests {
                     let answer: JSONValue = ["type": "answer", "sdp": "v=0\r\n"]
                     try await bob.message(answer)
                     #expect(try await aliceEvents.message() == .message(room: room, from: bobID, to: nil, data: answer))
-                    let candidate: JSONValue = ["type": "candidate", "candidate": ["candidate": "candidate:1 1 udp 1 127.0.0.1 5000 typ host", "sdpMid": "0"]]
+                    let candidate: JSONValue = [
+                        "type": "candidate", "candidate": ["candidate": "candidate:1 1 udp 1 127.0.0.1 5000 typ host", "sdpMid": "0"],
+                    ]
                     try await alice.message(candidate)
                     #expect(try await bobEvents.message() == .message(room: room, from: aliceID, to: nil, data: candidate))
 
@@ -100,7 +102,8 @@ struct SignalingClientTests {
                     #expect(received == Array(0..<50))
                     // The session is intact in both directions, and Alice never saw bye.
                     try await bob.message("back")
-                    #expect(try await aliceEvents.message() == .message(room: RoomName("resume-room")!, from: bobID!, to: nil, data: "back"))
+                    #expect(
+                        try await aliceEvents.message() == .message(room: RoomName("resume-room")!, from: bobID!, to: nil, data: "back"))
                 }
             }
         }

@@ -61,7 +61,9 @@ struct SignalingLoadTests {
             }
             var result = PeerResult()
             while result.received < messages {
-                guard case .message(let messageRoom, let from, _, let data) = try await events.message(timeout: .seconds(60)) else { continue }
+                guard case .message(let messageRoom, let from, _, let data) = try await events.message(timeout: .seconds(60)) else {
+                    continue
+                }
                 if messageRoom.rawValue != room || from != partner || data["room"]?.stringValue != room
                     || data["from"]?.stringValue != partner?.rawValue
                 {

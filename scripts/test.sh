@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh Debian machine with Swift installed:
+# provisions what it needs (Debian and PyPI packages), checks formatting, builds once (debug) with no
+# warnings allowed in our own code, runs the Swift tests, then the interop tests against the built binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "provision"
+need_apt=()
+command -v python3 >/dev/null || need_apt+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+dpkg -s libsqlite3-dev >/dev/null 2>&1 || need_apt+=(libsqlite3-dev)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${need_apt[@]}"
+fi
+venv="$root/.venv"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r interop/requirements.txt
+
+step "format"
+swift format lint --strict -r Sources Tests
+
+step "build (debug, tests included)"
+log=$(mktemp)
+set +e
+swift build --build-tests >"$log" 2>&1
+status=$?
+set -e
+if [ $status -ne 0 ]; then
+  cat "$log"; echo "build failed"; exit 1
+fi
+tail -n 1 "$log"
+if grep -E "^$root/(Sources|Tests)/.*warning:" "$log"; then
+  echo "warnings in project code are errors"; exit 1
+fi
+
+step "swift test"
+timeout 1200 swift test --skip-build
+
+step "interop (third-party clients against the real binary)"
+SWITCHBOARD_BIN="$root/.build/debug/switchboard" timeout 1200 "$venv/bin/python" -m pytest interop -q
