@@ -1,40 +1,53 @@
 #!/usr/bin/env bash
 # Signaling relay benchmark: rooms of two over /ws, each peer messaging its partner at a fixed rate.
-# Runs the release server on loopback with limits raised for load, then `switchboard bench signaling`
-# at 1,000 and 10,000 connections and a rate sweep for the highest sustained rate with zero loss.
-# Usage: bench/signaling.sh [quick]     (results also written to bench/results/signaling-*.json)
+# Each run starts a fresh release server on loopback (limits raised for load) and drives it with
+# `switchboard bench signaling`: 1,000 and 10,000 connections at 1 msg/s per peer, then a rate sweep at
+# 1,000 connections for the highest sustained rate: zero loss, no errors and p99 relay latency < 100 ms.
+# The load generator runs on the same 2 cores as the server, so the figures are for the pair.
+# Usage: bench/signaling.sh [quick]     (each run's JSON is written to bench/results/signaling-*.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "open files limit: $(ulimit -n)"
 
-swift build -c release --product switchboard >/dev/null
+swift build -c release --product switchboard >/dev/null 2>&1
 bin=.build/release/switchboard
 mkdir -p bench/results
-data=$(mktemp -d)
-log=bench/results/server.log
+server=""
+data=""
+stop_server() {
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  [ -z "$data" ] || rm -rf "$data"
+  server=""
+}
+trap stop_server EXIT
 
-$bin serve --host 127.0.0.1 --http-port 0 --data-dir "$data" --log-level notice \
-  --join-rate 1000000 --join-burst 1000000 --message-rate 1000000 --message-burst 1000000 \
-  --outbound-queue 4096 --max-sessions 100000 2>"$log" &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
-port=""
-for _ in $(seq 1 100); do
-  port=$(sed -n 's/.*http.port=\([0-9]*\).*listening.*/\1/p' "$log" | head -1)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$log"; echo "server did not start"; exit 1; }
-url="ws://127.0.0.1:$port/ws"
+start_server() {
+  data=$(mktemp -d)
+  local log=bench/results/server.log
+  $bin serve --host 127.0.0.1 --http-port 0 --data-dir "$data" --log-level info \
+    --join-rate 1000000 --join-burst 1000000 --message-rate 1000000 --message-burst 1000000 \
+    --outbound-queue 4096 --max-sessions 100000 2>"$log" &
+  server=$!
+  port=""
+  for _ in $(seq 1 100); do
+    port=$(sed -n 's/.*http.port=\([0-9]*\).*listening.*/\1/p' "$log" | head -1)
+    [ -n "$port" ] && return 0
+    sleep 0.1
+  done
+  cat "$log"; echo "server did not start"; exit 1
+}
 
-run() {  # name connections rate duration
-  local name=$1 out=bench/results/signaling-$1.json
-  echo "-- $name: $2 connections, $3 msg/s per peer, $4 s"
-  if $bin bench signaling --url "$url" --connections "$2" --rate "$3" --duration "$4" \
-      --server-pid $server --room-prefix "$name" --json >"$out"; then status=ok; else status=loss; fi
+# run NAME CONNECTIONS RATE DURATION: prints the JSON; succeeds when the run was sustained.
+run() {
+  local out=bench/results/signaling-$1.json
+  echo "-- $1: $2 connections, $3 msg/s per peer, $4 s"
+  start_server
+  $bin bench signaling --url "ws://127.0.0.1:$port/ws" --connections "$2" --rate "$3" --duration "$4" \
+    --server-pid "$server" --room-prefix "$1" --json >"$out" || true
+  stop_server
   cat "$out"; echo
-  [ $status = ok ]
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r["lost"]==0 and r["errors"]==0 and r["latency_ms"]["p99"]<100 else 1)' "$out"
 }
 
 if [ "${1:-}" = quick ]; then
@@ -44,7 +57,7 @@ fi
 run c1000 1000 1 20 || true
 run c10000 10000 1 20 || true
 best=0
-for rate in 5 10 20 40 80 160; do
+for rate in 2 4 6 8 10 12 16; do
   if run "sweep-r$rate" 1000 "$rate" 10; then best=$rate; else break; fi
 done
-echo "highest zero-loss rate at 1000 connections: $best msg/s per peer ($((best * 1000)) msg/s relayed)"
+echo "highest sustained rate at 1000 connections: $best msg/s per peer ($((best * 1000)) msg/s relayed)"

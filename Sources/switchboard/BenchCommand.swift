@@ -27,8 +27,8 @@ struct SignalingBenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds of measured sending.")
     var duration = 10.0
 
-    @Option(help: "Seconds to wait for in-flight messages after sending stops.")
-    var drain = 3.0
+    @Option(help: "Most seconds to wait, after sending stops, for the partner's last message; later ones count as lost.")
+    var drain = 30.0
 
     @Option(help: "New connections per second while ramping up.")
     var connectRate = 2000.0

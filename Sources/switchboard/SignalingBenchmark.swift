@@ -19,20 +19,36 @@ struct SignalingBenchmark: Sendable {
         var received = 0
         var outOfOrder = 0
         var errors = 0
+        var errorKinds: [String: Int] = [:]
         var latenciesNanoseconds: [UInt64] = []
+
+        mutating func recordError(_ kind: String) {
+            errors += 1
+            errorKinds[kind, default: 0] += 1
+        }
+
+        mutating func absorb(_ other: PeerStats) {
+            sent += other.sent
+            received += other.received
+            outOfOrder += other.outOfOrder
+            latenciesNanoseconds += other.latenciesNanoseconds
+            errors += other.errors
+            errorKinds.merge(other.errorKinds, uniquingKeysWith: +)
+        }
     }
 
     func run() async throws -> SignalingBenchmarkResult {
         let epoch = ContinuousClock.now
         let baselineRSS = serverPID.flatMap(ProcessMemory.residentBytes)
         let ready = Barrier(parties: connections)
+        let done = Barrier(parties: connections)
         let monitor = RSSMonitor(pid: serverPID)
         let padding = String(repeating: "x", count: payloadBytes)
         let stats = await withTaskGroup(of: PeerStats.self) { group in
             for index in 0..<connections {
                 group.addTask {
                     try? await Task.sleep(for: .seconds(Double(index) / connectRate))
-                    return await peer(index: index, epoch: epoch, ready: ready, monitor: monitor, padding: padding)
+                    return await peer(index: index, epoch: epoch, ready: ready, done: done, monitor: monitor, padding: padding)
                 }
             }
             var all: [PeerStats] = []
@@ -48,14 +64,27 @@ struct SignalingBenchmark: Sendable {
             connections: connections, ratePerPeer: rate, durationSeconds: duration.secondsDouble,
             sent: sent, received: received, lost: max(0, sent - received),
             outOfOrder: stats.reduce(0) { $0 + $1.outOfOrder }, errors: stats.reduce(0) { $0 + $1.errors },
+            errorKinds: stats.reduce(into: [:]) { $0.merge($1.errorKinds, uniquingKeysWith: +) },
             p50: Self.percentile(latencies, 0.50), p99: Self.percentile(latencies, 0.99),
             p999: Self.percentile(latencies, 0.999), serverBaselineRSS: baselineRSS, serverLoadedRSS: loaded)
     }
 
-    private func peer(index: Int, epoch: ContinuousClock.Instant, ready: Barrier, monitor: RSSMonitor, padding: String) async -> PeerStats {
+    /// What one child task of a peer produced.
+    private enum Part: Sendable {
+        case sender(PeerStats)
+        case receiver(PeerStats)
+        case drainTimeout
+    }
+
+    private func peer(
+        index: Int, epoch: ContinuousClock.Instant, ready: Barrier, done: Barrier, monitor: RSSMonitor, padding: String
+    ) async -> PeerStats {
         var configuration = SignalingClient.Configuration()
         configuration.reconnect = false
         configuration.acknowledgementInterval = .seconds(2)
+        let progress = PeerProgress(ready: ready, done: done)
+        // A peer that fails anywhere still arrives at both barriers, so the others are not held up.
+        defer { Task { await progress.arriveAtRemaining() } }
         do {
             return try await SignalingClient.withConnection(to: url, configuration: configuration) { client in
                 try await client.join("\(roomPrefix)-\(index / 2)", capacity: 2)
@@ -66,72 +95,97 @@ struct SignalingBenchmark: Sendable {
                     switch event {
                     case .message(.joined(_, _, let peers, _, _)): partner = peers.first?.id
                     case .message(.otherJoined(_, let peer)): partner = peer.id
-                    case .message(.error), .message(.full), .disconnected, .closed:
-                        stats.errors += 1
-                        await ready.arrive()
-                        return stats
+                    case .message(.error(let error)): stats.recordError(error.code.rawValue)
+                    case .message(.full), .disconnected, .closed: stats.recordError("join: \(event)")
                     default: break
                     }
+                    if stats.errors > 0 { break }
                 }
                 guard let partner else { return stats }
-                if await ready.arrive() { await monitor.sample() }
+                if await progress.arriveReady() { await monitor.sample() }
                 let start = ContinuousClock.now
                 let end = start.advanced(by: duration)
-                return await withTaskGroup(of: PeerStats.self) { group in
+                let combined = await withTaskGroup(of: Part.self) { group in
+                    group.addTask { .sender(await send(client: client, to: partner, index: index, start: start, end: end, epoch: epoch, padding: padding)) }
+                    group.addTask { .receiver(await receive(client: client, epoch: epoch)) }
                     group.addTask {
-                        var sent = PeerStats()
-                        let interval = Duration.seconds(1 / rate)
-                        // Spread peers over the interval so they do not send in lockstep.
-                        var next = start.advanced(by: interval * (Double(index % 97) / 97))
-                        var number = 0
-                        while next < end {
-                            try? await Task.sleep(until: next, clock: .continuous)
-                            let sentAt = UInt64((ContinuousClock.now - epoch).nanosecondsClamped)
-                            let data: JSONValue = ["n": .integer(Int64(number)), "t": .integer(Int64(sentAt)), "pad": .string(padding)]
-                            guard (try? await client.message(data, to: partner)) != nil else { break }
-                            number += 1
-                            next = next.advanced(by: interval)
-                        }
-                        sent.sent = number
-                        if index == 0 { await monitor.sample() }
-                        return sent
+                        try? await Task.sleep(until: end.advanced(by: drain), clock: .continuous)
+                        return .drainTimeout
                     }
-                    group.addTask {
-                        var received = PeerStats()
-                        var expected: Int64 = 0
-                        var iterator = client.events.makeAsyncIterator()
-                        while let event = await iterator.next() {
-                            switch event {
-                            case .message(.message(_, _, _, let data)):
-                                let now = UInt64((ContinuousClock.now - epoch).nanosecondsClamped)
-                                guard let number = data["n"]?.integerValue, let sentAt = data["t"]?.integerValue else { continue }
-                                if number != expected { received.outOfOrder += 1 }
-                                expected = number + 1
-                                received.received += 1
-                                received.latenciesNanoseconds.append(now &- UInt64(sentAt))
-                            case .message(.error), .disconnected:
-                                received.errors += 1
-                            case .closed:
-                                return received
-                            default:
-                                break
-                            }
+                    var combined = PeerStats()
+                    // The receiver ends at its partner's end marker, or the drain timeout cuts it off.
+                    var receiverDone = false
+                    while !receiverDone, let part = await group.next() {
+                        switch part {
+                        case .sender(let stats): combined.absorb(stats)
+                        case .receiver(let stats):
+                            combined.absorb(stats)
+                            receiverDone = true
+                        case .drainTimeout: group.cancelAll()
                         }
-                        return received
                     }
-                    let senderStats = await group.next()!
-                    try? await Task.sleep(for: drain)
                     group.cancelAll()
-                    let receiverStats = await group.next()!
-                    var combined = receiverStats
-                    combined.sent = senderStats.sent + receiverStats.sent
-                    combined.errors += senderStats.errors
+                    for await part in group {
+                        if case .sender(let stats) = part { combined.absorb(stats) }
+                    }
                     return combined
                 }
+                if index == 0 { await monitor.sample() }
+                // Nobody leaves before everyone is done, so no partner disappears mid-run.
+                await progress.arriveDone()
+                return combined
             }
         } catch {
-            return PeerStats(errors: 1)
+            var stats = PeerStats()
+            stats.recordError("connect: \(error)")
+            return stats
         }
+    }
+
+    /// Paces messages to the partner until `end`, then sends the end marker.
+    private func send(
+        client: SignalingClient, to partner: SessionID, index: Int, start: ContinuousClock.Instant,
+        end: ContinuousClock.Instant, epoch: ContinuousClock.Instant, padding: String
+    ) async -> PeerStats {
+        var stats = PeerStats()
+        let interval = Duration.seconds(1 / rate)
+        // Spread peers over the interval so they do not send in lockstep.
+        var next = start.advanced(by: interval * (Double(index % 97) / 97))
+        while next < end {
+            try? await Task.sleep(until: next, clock: .continuous)
+            let sentAt = UInt64((ContinuousClock.now - epoch).nanosecondsClamped)
+            let data: JSONValue = ["n": .integer(Int64(stats.sent)), "t": .integer(Int64(sentAt)), "pad": .string(padding)]
+            guard (try? await client.message(data, to: partner)) != nil else { break }
+            stats.sent += 1
+            next = next.advanced(by: interval)
+        }
+        // Per-sender order means that once the marker arrives, nothing else is in flight.
+        _ = try? await client.message(["done": .integer(Int64(stats.sent))], to: partner)
+        return stats
+    }
+
+    /// Counts the partner's messages, checking order and measuring latency, until its end marker.
+    private func receive(client: SignalingClient, epoch: ContinuousClock.Instant) async -> PeerStats {
+        var stats = PeerStats()
+        var expected: Int64 = 0
+        for await event in client.events {
+            switch event {
+            case .message(.message(_, _, _, let data)) where data["done"] != nil:
+                return stats
+            case .message(.message(_, _, _, let data)):
+                let now = UInt64((ContinuousClock.now - epoch).nanosecondsClamped)
+                guard let number = data["n"]?.integerValue, let sentAt = data["t"]?.integerValue else { continue }
+                if number != expected { stats.outOfOrder += 1 }
+                expected = number + 1
+                stats.received += 1
+                stats.latenciesNanoseconds.append(now &- UInt64(sentAt))
+            case .message(.error(let error)): stats.recordError(error.code.rawValue)
+            case .disconnected: stats.recordError("disconnected")
+            case .closed: return stats
+            default: break
+            }
+        }
+        return stats
     }
 
     static func percentile(_ sorted: [UInt64], _ fraction: Double) -> Double {
@@ -161,6 +215,34 @@ actor Barrier {
         }
         await withCheckedContinuation { waiting.append($0) }
         return false
+    }
+}
+
+/// Which barriers one peer has passed, so a failing peer can still arrive at the rest.
+actor PeerProgress {
+    private let ready: Barrier
+    private let done: Barrier
+    private var passedReady = false
+    private var passedDone = false
+
+    init(ready: Barrier, done: Barrier) {
+        self.ready = ready
+        self.done = done
+    }
+
+    func arriveReady() async -> Bool {
+        passedReady = true
+        return await ready.arrive()
+    }
+
+    func arriveDone() async {
+        passedDone = true
+        await done.arrive()
+    }
+
+    func arriveAtRemaining() async {
+        if !passedReady { _ = await arriveReady() }
+        if !passedDone { await arriveDone() }
     }
 }
 

@@ -10,6 +10,7 @@ struct SignalingBenchmarkResult: Sendable {
     var lost: Int
     var outOfOrder: Int
     var errors: Int
+    var errorKinds: [String: Int]
     /// Relay latency percentiles in milliseconds.
     var p50: Double
     var p99: Double
@@ -32,6 +33,7 @@ struct SignalingBenchmarkResult: Sendable {
             "messages_per_s": .double((messagesPerSecond * 10).rounded() / 10),
             "latency_ms": ["p50": .double(Self.round(p50)), "p99": .double(Self.round(p99)), "p99_9": .double(Self.round(p999))],
         ]
+        if !errorKinds.isEmpty { fields["error_kinds"] = .object(errorKinds.mapValues { .integer(Int64($0)) }) }
         if let serverLoadedRSS { fields["server_rss_bytes"] = .integer(Int64(serverLoadedRSS)) }
         if let rssPerConnection { fields["server_rss_per_connection_bytes"] = .integer(Int64(rssPerConnection)) }
         return JSONValue.object(fields).serialized
@@ -44,7 +46,7 @@ struct SignalingBenchmarkResult: Sendable {
             "sent / received      \(sent) / \(received)",
             "lost                 \(lost)",
             "out of order         \(outOfOrder)",
-            "errors               \(errors)",
+            "errors               \(errors) \(errorKinds.isEmpty ? "" : "\(errorKinds)")",
             "achieved             \(Int(messagesPerSecond)) msg/s",
             "relay latency        p50 \(Self.round(p50)) ms, p99 \(Self.round(p99)) ms, p99.9 \(Self.round(p999)) ms",
         ]
