@@ -106,7 +106,10 @@ struct SignalingBenchmark: Sendable {
                 let start = ContinuousClock.now
                 let end = start.advanced(by: duration)
                 let combined = await withTaskGroup(of: Part.self) { group in
-                    group.addTask { .sender(await send(client: client, to: partner, index: index, start: start, end: end, epoch: epoch, padding: padding)) }
+                    group.addTask {
+                        .sender(
+                            await send(client: client, to: partner, index: index, start: start, end: end, epoch: epoch, padding: padding))
+                    }
                     group.addTask { .receiver(await receive(client: client, epoch: epoch)) }
                     group.addTask {
                         try? await Task.sleep(until: end.advanced(by: drain), clock: .continuous)

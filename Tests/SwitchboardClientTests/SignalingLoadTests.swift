@@ -14,11 +14,12 @@ struct SignalingLoadTests {
             $0.signaling.messageBurst = 1_000
         }) { port in
             let url = "ws://127.0.0.1:\(port)/ws"
-            let ready = ReadyCounter(target: rooms * 2)
+            let ready = Rendezvous(parties: rooms * 2)
+            let finished = Rendezvous(parties: rooms * 2)
             let results = try await withThrowingTaskGroup(of: PeerResult.self) { group in
                 for index in 0..<(rooms * 2) {
                     group.addTask {
-                        try await runPeer(url: url, room: "load-\(index / 2)", messages: perPeer, ready: ready)
+                        try await runPeer(url: url, room: "load-\(index / 2)", messages: perPeer, ready: ready, finished: finished)
                     }
                 }
                 var all: [PeerResult] = []
@@ -39,7 +40,7 @@ struct SignalingLoadTests {
         var foreign = 0
     }
 
-    func runPeer(url: String, room: String, messages: Int, ready: ReadyCounter) async throws -> PeerResult {
+    func runPeer(url: String, room: String, messages: Int, ready: Rendezvous, finished: Rendezvous) async throws -> PeerResult {
         try await SignalingClient.withConnection(to: url) { client in
             let events = EventReader(client)
             try await client.join(room, capacity: 2)
@@ -54,8 +55,7 @@ struct SignalingLoadTests {
                 default: break
                 }
             }
-            await ready.arrive()
-            await ready.waitForAll()
+            await ready.arriveAndWait()
             for n in 0..<messages {
                 try await client.message(["room": .string(room), "from": .string(myID!.rawValue), "n": .integer(Int64(n))], to: partner)
             }
@@ -73,42 +73,29 @@ struct SignalingLoadTests {
                 result.received += 1
             }
             // Stay until everyone is done, so no one sees a partner's bye mid-run.
-            await ready.finish()
-            await ready.waitForFinish()
+            await finished.arriveAndWait()
             return result
         }
     }
 }
 
-/// Counts peers that are ready and done, so all send together and leave together.
-actor ReadyCounter {
-    let target: Int
+/// Lets `parties` tasks wait for one another: `arriveAndWait` returns once all have arrived.
+actor Rendezvous {
+    let parties: Int
     private var arrived = 0
-    private var finished = 0
-    private var arrivalWaiters: [CheckedContinuation<Void, Never>] = []
-    private var finishWaiters: [CheckedContinuation<Void, Never>] = []
+    private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    init(target: Int) {
-        self.target = target
+    init(parties: Int) {
+        self.parties = parties
     }
 
-    func arrive() {
+    func arriveAndWait() async {
         arrived += 1
-        if arrived == target { arrivalWaiters.forEach { $0.resume() } }
-    }
-
-    func waitForAll() async {
-        if arrived >= target { return }
-        await withCheckedContinuation { arrivalWaiters.append($0) }
-    }
-
-    func finish() {
-        finished += 1
-        if finished == target { finishWaiters.forEach { $0.resume() } }
-    }
-
-    func waitForFinish() async {
-        if finished >= target { return }
-        await withCheckedContinuation { finishWaiters.append($0) }
+        if arrived == parties {
+            waiters.forEach { $0.resume() }
+            waiters.removeAll()
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
     }
 }
