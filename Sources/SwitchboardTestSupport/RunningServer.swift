@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import SwitchboardApp
 
 /// Runs the real server on 127.0.0.1 with an ephemeral port for the duration of `body`.
@@ -23,19 +24,23 @@ public func withRunningSwitchboard<Result: Sendable>(
         portSink.yield(address.port ?? 0)
         portSink.finish()
     }
+    let services = ServiceGroup(
+        configuration: .init(services: [app], gracefulShutdownSignals: [], logger: Logger(label: "test-services")))
     return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+        group.addTask { try await services.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else {
-            group.cancelAll()
+            await services.triggerGracefulShutdown()
             throw TestSupportError("server did not start")
         }
+        // Stop the way production stops: a graceful shutdown, not a cancellation.
         do {
             let result = try await body(port)
-            group.cancelAll()
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
             return result
         } catch {
-            group.cancelAll()
+            await services.triggerGracefulShutdown()
             throw error
         }
     }
