@@ -3,10 +3,10 @@ extension SignalingState {
     public mutating func requestReceived(
         _ request: ClientRequest, on connection: ConnectionID, now: MonotonicTime
     ) -> [SignalingAction] {
-        guard let id = connections[connection], var session = sessions[id] else { return [] }
+        guard let id = connections[connection], let index = sessions.index(forKey: id) else { return [] }
         var actions: [SignalingAction] = []
         // Every request spends a token, so no request type can be used to flood the server.
-        guard session.bucket.take(now: now) else {
+        guard sessions.values[index].bucket.take(now: now) else {
             let error = SignalingError(
                 .rateLimited, "more than \(configuration.messageRate) requests per second",
                 requestType: request.message.type, requestID: request.id)
@@ -14,7 +14,6 @@ extension SignalingState {
             actions.append(.close(connection, error))
             return actions
         }
-        sessions[id] = session
         switch request.message {
         case .join(let join):
             handleJoin(join, requestID: request.id, session: id, connection: connection, now: now, actions: &actions)
@@ -26,9 +25,7 @@ extension SignalingState {
                 actions: &actions)
         case .ping(let ack):
             if let ack {
-                session = sessions[id]!
-                session.history.removeAll { ($0.seq ?? 0) <= ack }
-                sessions[id] = session
+                sessions[id]?.history.removeAll { ($0.seq ?? 0) <= ack }
             }
             reply(.pong(requestID: request.id), on: connection, actions: &actions)
         case .resume(let token, let lastSeq):

@@ -93,18 +93,18 @@ public struct SignalingState: Sendable {
     /// Sends `message` to a session: sequenced messages enter its history (for resume) and, when it is
     /// connected, its connection.
     mutating func deliver(_ message: ServerMessage, to id: SessionID, actions: inout [SignalingAction]) {
-        guard var session = sessions[id] else { return }
-        let seq = session.nextSeq
-        session.nextSeq += 1
+        guard let index = sessions.index(forKey: id) else { return }
+        // Mutate in place: copying the session out would copy its whole history on every message.
+        let seq = sessions.values[index].nextSeq
+        sessions.values[index].nextSeq += 1
         let outbound = OutboundMessage(seq: seq, message: message)
-        session.history.append(outbound)
-        if session.history.count > configuration.historyLimit {
-            session.history.removeFirst()
+        sessions.values[index].history.append(outbound)
+        if sessions.values[index].history.count > configuration.historyLimit {
+            sessions.values[index].history.removeFirst()
         }
-        if let connection = session.connection {
+        if let connection = sessions.values[index].connection {
             actions.append(.send(connection, outbound))
         }
-        sessions[id] = session
     }
 
     /// Answers a request directly on the connection, without a sequence number.
