@@ -91,9 +91,15 @@ public struct NativeWebSocketRoute: Sendable {
                         on: connection)
                     return .fatal
                 }
-                var data = frame.data
-                message.writeBuffer(&data)
-                guard frame.fin else { continue }
+                let payload: ByteBuffer
+                if frame.fin && frame.opcode != .continuation {
+                    payload = frame.data  // unfragmented, the common case: parse the frame's bytes in place
+                } else {
+                    var data = frame.data
+                    message.writeBuffer(&data)
+                    guard frame.fin else { continue }
+                    payload = message
+                }
                 let open: Bool
                 if !isText {
                     open = await hub.rejected(
@@ -101,7 +107,7 @@ public struct NativeWebSocketRoute: Sendable {
                         on: connection)
                 } else {
                     do {
-                        let request = try ClientRequest.decode(message.readableBytesView)
+                        let request = try ClientRequest.decode(payload.readableBytesView)
                         open = await hub.received(request, on: connection)
                     } catch {
                         logger.debug("rejected request", metadata: ["sig.code": "\(error.code.rawValue)"])

@@ -54,7 +54,7 @@ public enum OptionSources {
         let specs = Dictionary(uniqueKeysWithValues: options.map { ($0.name, $0) })
         let commandLine = try parse(arguments: arguments, specs: specs)
         let fromEnvironment = try environmentArguments(environment, options: options)
-        var configPath =
+        let configPath =
             commandLine.last { $0.name == configOption }?.value
             ?? fromEnvironment.last { $0.name == configOption }?.value
         var fromFile: [(name: String, value: String?)] = []
@@ -66,7 +66,6 @@ public enum OptionSources {
                 throw OptionSourceError(description: "cannot read config file '\(path)': \(error)")
             }
             fromFile = try fileArguments(text, path: path, specs: specs)
-            configPath = nil
         }
         var merged: [(name: String, value: String?)] = []
         for source in [fromFile, fromEnvironment, commandLine.filter { $0.name != "" }] {

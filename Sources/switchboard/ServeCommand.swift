@@ -54,7 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("outbound-queue"), help: "Unsent messages per connection before it is closed as a slow consumer.")
     var outboundQueue = 256
 
-    @Option(name: .customLong("heartbeat-interval"), help: "Seconds between WebSocket pings; two missed pongs close the connection.")
+    @Option(
+        name: .customLong("heartbeat-interval"),
+        help: "Seconds between WebSocket pings; a ping unanswered by the next one closes the connection.")
     var heartbeatInterval = 10.0
 
     @Option(name: .customLong("grace-period"), help: "Seconds a dropped session may resume before its peers see bye.")

@@ -14,12 +14,8 @@ struct SwitchboardCommand: AsyncParsableCommand {
     static func main() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
         do {
-            if arguments.first == "serve" || arguments.isEmpty
-                || arguments.first?.hasPrefix("--") == true
-                    && !["--help", "-h", "--version"].contains(arguments.first!)
-            {
-                if arguments.first == "serve" { arguments.removeFirst() }
-                arguments = try ["serve"] + ServeCommand.mergedArguments(arguments)
+            if let serveArguments = serveArguments(arguments) {
+                arguments = try ["serve"] + ServeCommand.mergedArguments(serveArguments)
             }
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -30,5 +26,14 @@ struct SwitchboardCommand: AsyncParsableCommand {
         } catch {
             exit(withError: error)
         }
+    }
+
+    /// The arguments for `serve` when the command line runs it (named, or as the default subcommand
+    /// when only options are given); `nil` for other subcommands and for the root's own help.
+    static func serveArguments(_ arguments: [String]) -> [String]? {
+        guard let first = arguments.first else { return [] }
+        if first == "serve" { return Array(arguments.dropFirst()) }
+        if first.hasPrefix("-") && !["--help", "-h", "--version"].contains(first) { return arguments }
+        return nil
     }
 }

@@ -64,6 +64,20 @@ struct WebSocketEdgeTests {
         }
     }
 
+    @Test func fragmentedRequestsAreReassembled() async throws {
+        try await withRunningSwitchboard { port in
+            _ = try await connect(port: port) { inbound, outbound in
+                var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                try await outbound.withTextMessageWriter { write in
+                    for part in [#"{"type":"pi"#, #"ng","id":"#, #""frag"}"#] { try await write(part) }
+                }
+                #expect(try await Self.next(&messages) == .pong(requestID: "frag"))
+                try await outbound.write(.text(#"{"type":"ping","id":"whole"}"#))
+                #expect(try await Self.next(&messages) == .pong(requestID: "whole"))
+            }
+        }
+    }
+
     @Test func recoverableErrorsKeepTheConnectionUsable() async throws {
         try await withRunningSwitchboard { port in
             _ = try await connect(port: port) { inbound, outbound in

@@ -51,4 +51,12 @@ struct ServeCommandTests {
             #expect(ServeCommand.optionSpecs.contains { $0.name == name }, "--\(name) can be set from the environment")
         }
     }
+
+    @Test func serveIsTheDefaultSubcommandForOptions() {
+        #expect(SwitchboardCommand.serveArguments([]) == [])
+        #expect(SwitchboardCommand.serveArguments(["serve", "--http-port", "1"]) == ["--http-port", "1"])
+        #expect(SwitchboardCommand.serveArguments(["--http-port", "1"]) == ["--http-port", "1"])
+        #expect(SwitchboardCommand.serveArguments(["bench", "signaling"]) == nil)
+        #expect(SwitchboardCommand.serveArguments(["--help"]) == nil)
+    }
 }
