@@ -1,0 +1,43 @@
+import NIOCore
+
+/// Writes a Data indication (RFC 8656 §11.4) straight into a buffer: the relay's peer-to-client path when no
+/// channel is bound, so it builds no intermediate message.
+public enum DataIndication {
+    /// Bytes added around the payload for an IPv4 / IPv6 peer (header, XOR-PEER-ADDRESS, DATA header), before padding.
+    public static func overhead(for family: AddressFamily) -> Int {
+        STUNMessage.headerSize + 4 + (family == .ipv4 ? 8 : 20) + 4
+    }
+
+    /// Writes the indication carrying `payload` from `peer`.
+    public static func write(
+        transactionID: TransactionID, peer: TransportAddress, payload: ByteBuffer, into buffer: inout ByteBuffer
+    ) {
+        let addressLength = peer.ip.family == .ipv4 ? 8 : 20
+        let payloadLength = payload.readableBytes
+        let padding = (4 - payloadLength % 4) % 4
+        let bodyLength = 4 + addressLength + 4 + payloadLength + padding
+        buffer.writeInteger(STUNMessageType(method: .data, messageClass: .indication).rawValue)
+        buffer.writeInteger(UInt16(truncatingIfNeeded: bodyLength))
+        buffer.writeInteger(STUNMessage.magicCookie)
+        buffer.writeInteger(transactionID.high)
+        buffer.writeInteger(transactionID.low)
+        buffer.writeInteger(STUNAttributeType.xorPeerAddress.rawValue)
+        buffer.writeInteger(UInt16(addressLength))
+        buffer.writeInteger(UInt8(0))
+        buffer.writeInteger(peer.ip.family.rawValue)
+        buffer.writeInteger(peer.port ^ UInt16(STUNMessage.magicCookie >> 16))
+        switch peer.ip {
+        case .v4(let value):
+            buffer.writeInteger(value ^ STUNMessage.magicCookie)
+        case .v6(let high, let low):
+            let cookieAndID = UInt64(STUNMessage.magicCookie) << 32 | transactionID.high >> 32
+            let idTail = transactionID.high << 32 | UInt64(transactionID.low)
+            buffer.writeInteger(high ^ cookieAndID)
+            buffer.writeInteger(low ^ idTail)
+        }
+        buffer.writeInteger(STUNAttributeType.data.rawValue)
+        buffer.writeInteger(UInt16(truncatingIfNeeded: payloadLength))
+        buffer.writeImmutableBuffer(payload)
+        if padding > 0 { buffer.writeRepeatingByte(0, count: padding) }
+    }
+}

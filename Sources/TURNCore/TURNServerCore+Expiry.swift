@@ -1,0 +1,73 @@
+import STUNProtocol
+
+/// Traffic an allocation relayed, reported when it ends.
+public struct AllocationSummary: Hashable, Sendable {
+    /// The allocation.
+    public var id: AllocationID
+    /// Its username.
+    public var username: String
+    /// Packets and bytes relayed to peers.
+    public var packetsToPeers: UInt64, bytesToPeers: UInt64
+    /// Packets and bytes relayed to the client.
+    public var packetsToClient: UInt64, bytesToClient: UInt64
+}
+
+extension TURNServerCore {
+    /// The periodic sweep: expired allocations end (their relays must be closed), expired permissions and channels
+    /// go, unredeemed port reservations are released.
+    public mutating func expiryTimerFired(now: TURNInstant) -> [AllocationSummary] {
+        let nanos = now.uptimeNanoseconds
+        ports.expireReservations(now: nanos)
+        var ended: [AllocationSummary] = []
+        for (fiveTuple, allocation) in allocations {
+            if allocation.expiresAt <= nanos {
+                if let summary = removeAllocation(fiveTuple) { ended.append(summary) }
+                continue
+            }
+            if allocation.permissions.values.contains(where: { $0 <= nanos }) {
+                allocations[fiveTuple]?.permissions = allocation.permissions.filter { $0.value > nanos }
+            }
+            if allocation.channels.values.contains(where: { $0.expiresAt <= nanos }) {
+                for (number, binding) in allocation.channels where binding.expiresAt <= nanos {
+                    allocations[fiveTuple]?.channels[number] = nil
+                    allocations[fiveTuple]?.channelByPeer[binding.peer] = nil
+                }
+            }
+        }
+        return ended
+    }
+
+    /// A TCP or TLS client connection closed: its allocation ends with it (RFC 8656 §2.1).
+    public mutating func connectionClosed(_ fiveTuple: FiveTuple) -> AllocationSummary? {
+        if let state = pending.removeValue(forKey: fiveTuple) {
+            fiveTupleByID[state.id] = nil
+            for (family, relay) in state.relays { ports.release(family: family, port: relay.bind.port) }
+            quota.release(state.auth.username)
+        }
+        return removeAllocation(fiveTuple)
+    }
+
+    /// Ends every allocation (shutdown), returning their summaries.
+    public mutating func removeAll() -> [AllocationSummary] {
+        allocations.keys.compactMap { removeAllocation($0) }
+    }
+
+    /// Forgets an allocation and gives back its ports and quota.
+    @discardableResult
+    mutating func removeAllocation(_ fiveTuple: FiveTuple) -> AllocationSummary? {
+        guard let allocation = allocations.removeValue(forKey: fiveTuple) else { return nil }
+        fiveTupleByID[allocation.id] = nil
+        for (family, relay) in allocation.relays { ports.release(family: family, port: relay.bind.port) }
+        quota.release(allocation.username)
+        return AllocationSummary(
+            id: allocation.id, username: allocation.username, packetsToPeers: allocation.packetsToPeers,
+            bytesToPeers: allocation.bytesToPeers, packetsToClient: allocation.packetsToClient,
+            bytesToClient: allocation.bytesToClient)
+    }
+
+    /// The allocation ids and their relay addresses, for the edge's bookkeeping and admin listings.
+    public func relayAddresses(of id: AllocationID) -> [AddressFamily: TransportAddress] {
+        guard let fiveTuple = fiveTupleByID[id], let allocation = allocations[fiveTuple] else { return [:] }
+        return allocation.relays.mapValues(\.bind)
+    }
+}

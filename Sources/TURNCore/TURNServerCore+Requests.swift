@@ -1,0 +1,146 @@
+import NIOCore
+import STUNProtocol
+
+extension TURNServerCore {
+    /// The allocation a non-Allocate request acts on: 437 without one, 441 for other credentials (RFC 8656 §19).
+    private func allocationFor(
+        _ request: STUNParsedMessage, auth: Authenticated, from fiveTuple: FiveTuple
+    ) -> Result<Allocation, TURNOutcomeBox> {
+        guard let allocation = allocations[fiveTuple] else {
+            return .failure(TURNOutcomeBox(.respond(errorResponse(to: request, .allocationMismatch, auth: auth))))
+        }
+        guard allocation.username == auth.username else {
+            return .failure(TURNOutcomeBox(.respond(errorResponse(to: request, .wrongCredentials, auth: auth))))
+        }
+        return .success(allocation)
+    }
+
+    /// Answers a request on an allocation and remembers the answer for retransmissions.
+    private mutating func answer(
+        _ request: STUNParsedMessage, auth: Authenticated, on fiveTuple: FiveTuple, _ response: STUNMessage
+    ) -> TURNOutcome {
+        let encoded = encode(response, for: request, auth: auth)
+        allocations[fiveTuple]?.lastTransaction = request.message.transactionID
+        allocations[fiveTuple]?.lastResponse = encoded
+        return .respond(encoded)
+    }
+
+    private func success(_ request: STUNParsedMessage) -> STUNMessage {
+        STUNMessage(type: request.message.type.response(.successResponse), transactionID: request.message.transactionID)
+    }
+
+    /// RFC 8656 §8: Refresh; lifetime 0 deletes the allocation.
+    mutating func refreshRequestReceived(
+        _ request: STUNParsedMessage, auth: Authenticated, from fiveTuple: FiveTuple, now: TURNInstant
+    ) -> TURNOutcome {
+        let allocation: Allocation
+        switch allocationFor(request, auth: auth, from: fiveTuple) {
+        case .success(let found): allocation = found
+        case .failure(let box): return box.outcome
+        }
+        let requested: Lifetime?
+        do {
+            requested = try request.message.get(Lifetime.self)
+            if let family = try request.message.get(RequestedAddressFamily.self), allocation.relays[family.family] == nil {
+                return .respond(errorResponse(to: request, .peerAddressFamilyMismatch, auth: auth))
+            }
+        } catch {
+            return .respond(errorResponse(to: request, .badRequest, auth: auth))
+        }
+        var response = success(request)
+        if requested?.seconds == 0 {
+            response.add(Lifetime(seconds: 0))
+            let encoded = encode(response, for: request, auth: auth)
+            removeAllocation(fiveTuple)
+            return .respondAndClose(encoded, allocation.id)
+        }
+        let lifetime = grantedLifetime(requested)
+        allocations[fiveTuple]?.expiresAt = now.adding(seconds: lifetime).uptimeNanoseconds
+        response.add(Lifetime(seconds: UInt32(lifetime)))
+        return answer(request, auth: auth, on: fiveTuple, response)
+    }
+
+    /// RFC 8656 §10: CreatePermission for one or more peers, all or nothing.
+    mutating func createPermissionRequestReceived(
+        _ request: STUNParsedMessage, auth: Authenticated, from fiveTuple: FiveTuple, now: TURNInstant
+    ) -> TURNOutcome {
+        let allocation: Allocation
+        switch allocationFor(request, auth: auth, from: fiveTuple) {
+        case .success(let found): allocation = found
+        case .failure(let box): return box.outcome
+        }
+        guard let peers = try? request.message.getAll(XORPeerAddress.self), !peers.isEmpty else {
+            return .respond(errorResponse(to: request, .badRequest, auth: auth))
+        }
+        var installs: [IPAddress] = []
+        for peer in peers {
+            switch checkPeer(peer.address, for: allocation) {
+            case .success(let target): installs.append(target.ip)
+            case .failure(let code): return .respond(errorResponse(to: request, code, auth: auth))
+            }
+        }
+        let expiry = now.adding(seconds: configuration.permissionLifetime).uptimeNanoseconds
+        for ip in installs { allocations[fiveTuple]?.permissions[ip] = expiry }
+        return answer(request, auth: auth, on: fiveTuple, success(request))
+    }
+
+    /// RFC 8656 §12.2: ChannelBind, which also installs or refreshes the peer's permission.
+    mutating func channelBindRequestReceived(
+        _ request: STUNParsedMessage, auth: Authenticated, from fiveTuple: FiveTuple, now: TURNInstant
+    ) -> TURNOutcome {
+        let allocation: Allocation
+        switch allocationFor(request, auth: auth, from: fiveTuple) {
+        case .success(let found): allocation = found
+        case .failure(let box): return box.outcome
+        }
+        guard let channel = try? request.message.get(ChannelNumber.self), ChannelNumber.validRange.contains(channel.number),
+            let peer = try? request.message.get(XORPeerAddress.self)
+        else { return .respond(errorResponse(to: request, .badRequest, auth: auth)) }
+        let target: TransportAddress
+        switch checkPeer(peer.address, for: allocation) {
+        case .success(let checked): target = checked
+        case .failure(let code): return .respond(errorResponse(to: request, code, auth: auth))
+        }
+        // The relay-to-relay exemption is per port: only a live relay on this server may be bound.
+        if isOwnAddress(target.ip), !ports.isLive(family: target.ip.family, port: target.port) {
+            return .respond(errorResponse(to: request, .forbidden, auth: auth))
+        }
+        // The channel must not name another peer, nor the peer another channel.
+        if let bound = allocation.channels[channel.number], bound.peer != target {
+            return .respond(errorResponse(to: request, .badRequest, auth: auth))
+        }
+        if let existing = allocation.channelByPeer[target], existing != channel.number {
+            return .respond(errorResponse(to: request, .badRequest, auth: auth))
+        }
+        let channelExpiry = now.adding(seconds: configuration.channelLifetime).uptimeNanoseconds
+        let permissionExpiry = now.adding(seconds: configuration.permissionLifetime).uptimeNanoseconds
+        allocations[fiveTuple]?.channels[channel.number] = ChannelBinding(peer: target, expiresAt: channelExpiry)
+        allocations[fiveTuple]?.channelByPeer[target] = channel.number
+        let current = allocations[fiveTuple]?.permissions[target.ip] ?? 0
+        allocations[fiveTuple]?.permissions[target.ip] = max(current, permissionExpiry)
+        return answer(request, auth: auth, on: fiveTuple, success(request))
+    }
+
+    /// Normalises a peer address and applies the policy: 443 for a family the allocation has no relay for,
+    /// 403 for a refused address. The result is the address to use on the wire (this server's own advertised
+    /// addresses become their bind addresses).
+    func checkPeer(_ peer: TransportAddress, for allocation: Allocation) -> Result<TransportAddress, STUNErrorCode> {
+        let ip = peer.ip.unmapped
+        guard allocation.relays[ip.family] != nil else { return .failure(.peerAddressFamilyMismatch) }
+        if let bind = ownAddresses[ip] { return .success(TransportAddress(ip: bind, port: peer.port)) }
+        guard configuration.peerPolicy.permits(ip) else { return .failure(.forbidden) }
+        return .success(TransportAddress(ip: ip, port: peer.port))
+    }
+
+    /// Whether `ip` (already unmapped) is one of this server's relay bind addresses.
+    @inline(__always)
+    func isOwnAddress(_ ip: IPAddress) -> Bool {
+        !ownAddresses.isEmpty && ownAddresses[ip] == ip
+    }
+}
+
+/// Carries an outcome through `Result`'s failure side.
+struct TURNOutcomeBox: Error {
+    var outcome: TURNOutcome
+    init(_ outcome: TURNOutcome) { self.outcome = outcome }
+}
