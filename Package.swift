@@ -79,6 +79,11 @@ let package = Package(
             dependencies: [
                 "Signaling",
                 "SignalingCore",
+                "STUNProtocol",
+                "TURNCore",
+                "TURNServer",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -100,6 +105,10 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "SwitchboardApp",
+                "STUNProtocol",
+                "TURNCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 "SwitchboardClient",
                 "SignalingCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

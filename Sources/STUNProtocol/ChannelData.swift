@@ -5,10 +5,11 @@ public enum ChannelData {
     /// The header size: channel number and length.
     public static let headerSize = 4
 
-    /// Whether a packet starting with this byte is ChannelData (64–79, RFC 8656 §12 / RFC 7983).
+    /// Whether a packet starting with this byte is ChannelData: 64–79 (RFC 8656 §12 / RFC 7983), or 64–127 when the
+    /// RFC 5766 channel range 0x4000–0x7FFF is accepted for old clients.
     @inlinable
-    public static func isChannelData(firstByte: UInt8) -> Bool {
-        firstByte & 0xF0 == 0x40
+    public static func isChannelData(firstByte: UInt8, rfc5766Range: Bool = false) -> Bool {
+        rfc5766Range ? firstByte & 0xC0 == 0x40 : firstByte & 0xF0 == 0x40
     }
 
     /// Whether a packet starting with this byte may be STUN (0–3).

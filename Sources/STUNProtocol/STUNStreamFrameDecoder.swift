@@ -24,12 +24,16 @@ public struct STUNStreamFramingError: Error, Hashable, Sendable {
 public struct STUNStreamFrameDecoder: NIOSingleStepByteToMessageDecoder {
     public typealias InboundOut = STUNStreamFrame
 
-    /// Creates a decoder.
-    public init() {}
+    private let rfc5766Range: Bool
+
+    /// Creates a decoder; `rfc5766Range` also frames channels 0x5000–0x7FFF as ChannelData.
+    public init(rfc5766Range: Bool = false) {
+        self.rfc5766Range = rfc5766Range
+    }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> STUNStreamFrame? {
         guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
-        if ChannelData.isChannelData(firstByte: first) {
+        if ChannelData.isChannelData(firstByte: first, rfc5766Range: rfc5766Range) {
             guard let channel = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
                 let length = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt16.self)
             else { return nil }

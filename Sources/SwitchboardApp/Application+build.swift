@@ -3,8 +3,11 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOPosix
+import ServiceLifecycle
 import Signaling
 import SignalingCore
+import TURNServer
 
 /// Builds the whole server from a configuration. Shared by `switchboard serve` and the tests (port 0).
 ///
@@ -30,6 +33,11 @@ public func buildApplication(
     // `frame_too_large` error first, which is the clearer answer.
     let webSocketFrameLimit = max(configuration.maxMessageBytes * 4, 1 << 16)
     let serverLogger = logger
+    // Services start before the HTTP server and stop after it, so TURN relays drain last.
+    var services: [any Service] = [SignalingTickService(hub: hub)]
+    if let turn = configuration.turn {
+        services.append(TURNServer(settings: turn, group: MultiThreadedEventLoopGroup.singleton, logger: logger))
+    }
     return Application(
         router: router,
         server: .http1WebSocketUpgrade(
@@ -42,7 +50,7 @@ public func buildApplication(
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.httpPort),
             serverName: "Switchboard"),
-        services: [SignalingTickService(hub: hub)],
+        services: services,
         onServerRunning: { channel in
             guard let address = channel.localAddress else { return }
             serverLogger.info(

@@ -1,5 +1,6 @@
 import Logging
 import SignalingCore
+import TURNServer
 
 /// Everything `switchboard serve` can be told. Defaults are the embedded, no-other-service setup.
 public struct SwitchboardConfiguration: Sendable {
@@ -19,6 +20,9 @@ public struct SwitchboardConfiguration: Sendable {
     public var outboundQueueLimit = 256
     /// Interval between WebSocket pings; a connection silent for two intervals is dead.
     public var heartbeatInterval: Duration = .seconds(10)
+
+    /// The STUN/TURN service; `nil` runs signaling only.
+    public var turn: TURNServerSettings? = nil
 
     /// The defaults.
     public init() {}

@@ -31,6 +31,14 @@ public struct PeerPolicy: Hashable, Sendable {
         self.denied = denied
     }
 
+    /// Whether the operator allowed `address` outright (`--allow-peer`, `--allow-loopback-peers`) and did not deny it.
+    public func explicitlyAllows(_ address: IPAddress) -> Bool {
+        let address = address.unmapped
+        if Self.unspecified.contains(where: { $0.contains(address) }) { return false }
+        if denied.contains(where: { $0.contains(address) }) { return false }
+        return allowed.contains { $0.contains(address) }
+    }
+
     /// Whether `address` may be a peer. Order: unspecified (never), operator deny, operator allow, default deny.
     public func permits(_ address: IPAddress) -> Bool {
         let address = address.unmapped

@@ -66,6 +66,14 @@ public final class RelayPortRegistry: Sendable {
         state.withLock { $0.reservations[token] = Reservation(family: family, port: port, expiresAt: expiresAt) }
     }
 
+    /// Forgets a reservation and frees its port (the pair moved before the token was handed out).
+    public func cancelReservation(token: UInt64) {
+        state.withLock { state in
+            guard let reservation = state.reservations.removeValue(forKey: token) else { return }
+            state.used[reservation.family]?.remove(reservation.port)
+        }
+    }
+
     /// Hands over a reserved port; `nil` for an unknown or expired token (508).
     public func redeem(token: UInt64, now: UInt64) -> (family: AddressFamily, port: UInt16)? {
         state.withLock { state in

@@ -38,6 +38,9 @@ public struct TURNConfiguration: Sendable {
     public var permissionLifetime = 300
     /// Channel binding lifetime; RFC 8656 §12 fixes it at 600 s.
     public var channelLifetime = 600
+    /// Channel numbers a client may bind: RFC 8656's 0x4000–0x4FFF, or RFC 5766's 0x4000–0x7FFF for old clients
+    /// (`--rfc5766-channel-numbers`, as coturn 4.17 offers; Debian's `turnutils_uclient` picks from the old range).
+    public var channelNumbers: ClosedRange<UInt16> = ChannelNumber.validRange
     /// Seconds a reserved EVEN-PORT partner port is held (RFC 8656 §7.2: at least 30).
     public var reservationLifetime = 30
     /// Allocations per user (486 beyond); 0 is unlimited.
@@ -54,6 +57,8 @@ public struct TURNConfiguration: Sendable {
     public var unauthorizedBurst = 20.0
     /// Peer address policy.
     public var peerPolicy = PeerPolicy()
+    /// Whether relay sockets can set the DF bit; when not, DONT-FRAGMENT is answered 420 (RFC 8656 §7.2 step 4).
+    public var dontFragmentSupported = true
     /// SOFTWARE attribute for responses; `nil` (the default) keeps responses small.
     public var software: String? = nil
 

@@ -13,7 +13,11 @@ extension TURNServerCore {
         // 3. REQUESTED-TRANSPORT: missing or malformed is 400; anything but UDP is 442.
         guard let transport = try? message.get(RequestedTransport.self) else { return fail(.badRequest) }
         guard transport.protocolNumber == RequestedTransport.udp else { return fail(.unsupportedTransportProtocol) }
-        // 4. DONT-FRAGMENT: honoured (the edge sets DF on the relay sockets).
+        // 4. DONT-FRAGMENT: honoured (the edge sets DF on the relay sockets), or 420 where it cannot be.
+        if message.contains(.dontFragment), !configuration.dontFragmentSupported {
+            return .respond(
+                errorResponse(to: request, .unknownAttribute, auth: auth) { $0.add(UnknownAttributes([.dontFragment])) })
+        }
         guard (try? message.get(DontFragment.self)) != nil || !message.contains(.dontFragment) else { return fail(.badRequest) }
         let dontFragment = message.contains(.dontFragment)
         let evenPort: EvenPort?
@@ -49,6 +53,7 @@ extension TURNServerCore {
         guard quota.acquire(auth.username) else { return fail(.allocationQuotaReached) }
         var chosen: [AddressFamily: UInt16] = [:]
         var reservation: UInt64? = nil
+        let reservationExpiry = now.uptimeNanoseconds + UInt64(configuration.reservationLifetime) * 1_000_000_000
         var addressError: AddressFamily? = nil
         if let token {
             guard let redeemed = ports.redeem(token: token.token, now: now.uptimeNanoseconds),
@@ -70,8 +75,7 @@ extension TURNServerCore {
                 var system = SystemRandomNumberGenerator()
                 var tokenValue: UInt64 = 0
                 while tokenValue == 0 { tokenValue = system.next() }
-                let holdUntil = now.uptimeNanoseconds + UInt64(configuration.reservationLifetime) * 1_000_000_000
-                ports.reserve(token: tokenValue, family: family, port: port + 1, expiresAt: holdUntil)
+                ports.reserve(token: tokenValue, family: family, port: port + 1, expiresAt: reservationExpiry)
                 reservation = tokenValue
             }
             if additionalFamily != nil {
@@ -92,7 +96,8 @@ extension TURNServerCore {
         pending[fiveTuple] = PendingState(
             id: id, transactionID: message.transactionID, auth: auth, relays: relays,
             lifetime: grantedLifetime(try? message.get(Lifetime.self)), reservationToken: reservation,
-            addressError: addressError, wantsFingerprint: request.fingerprintOffset != nil)
+            addressError: addressError, wantsFingerprint: request.fingerprintOffset != nil, evenPort: evenPort != nil,
+            redeemedToken: token != nil, reservationExpiry: reservationExpiry)
         fiveTupleByID[id] = fiveTuple
         return .openRelays(
             PendingAllocation(id: id, fiveTuple: fiveTuple, relays: relays.mapValues(\.bind), dontFragment: dontFragment))
@@ -120,6 +125,29 @@ extension TURNServerCore {
             lastResponse: encoded, byteAllowance: Double(configuration.maxBytesPerSecond),
             allowanceUpdatedAt: now.uptimeNanoseconds)
         return encoded
+    }
+
+    /// The edge could not bind the relay of `family` (another process holds the port): try another port (or pair, for
+    /// EVEN-PORT with R), up to `attempt` 8; `nil` means give up (then call `relaysFailed`). A port redeemed with a
+    /// RESERVATION-TOKEN cannot move.
+    public mutating func relayBindFailed(_ id: AllocationID, family: AddressFamily, attempt: Int) -> TransportAddress? {
+        guard attempt < 8, let fiveTuple = fiveTupleByID[id], var state = pending[fiveTuple],
+            let failed = state.relays[family], !state.redeemedToken
+        else { return nil }
+        let reserveNext = state.reservationToken != nil
+        // Take the new port before freeing the failed one, so the same port cannot come back.
+        guard let port = ports.take(family: family, even: state.evenPort, reserveNext: reserveNext, using: &random) else {
+            return nil
+        }
+        ports.release(family: family, port: failed.bind.port)
+        if let token = state.reservationToken {
+            ports.cancelReservation(token: token)
+            ports.reserve(token: token, family: family, port: port + 1, expiresAt: state.reservationExpiry)
+        }
+        let address = configuration.relayAddresses[family]!
+        state.relays[family] = (TransportAddress(ip: address.bind, port: port), TransportAddress(ip: address.advertised, port: port))
+        pending[fiveTuple] = state
+        return state.relays[family]!.bind
     }
 
     /// The edge could not bind a relay: give everything back and answer 508.

@@ -93,7 +93,7 @@ extension TURNServerCore {
         case .success(let found): allocation = found
         case .failure(let box): return box.outcome
         }
-        guard let channel = try? request.message.get(ChannelNumber.self), ChannelNumber.validRange.contains(channel.number),
+        guard let channel = try? request.message.get(ChannelNumber.self), configuration.channelNumbers.contains(channel.number),
             let peer = try? request.message.get(XORPeerAddress.self)
         else { return .respond(errorResponse(to: request, .badRequest, auth: auth)) }
         let target: TransportAddress

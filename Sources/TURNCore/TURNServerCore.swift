@@ -19,7 +19,7 @@ public struct TURNServerCore: Sendable {
     var limiter: UnauthorizedLimiter
     var random: TURNRandom
     var nextID: UInt64
-    /// Every address of this server a peer may name: relay bind and advertised addresses, mapped to the bind address.
+    /// This server's relay bind and advertised addresses, mapped to the bind address, unless explicitly allowed.
     let ownAddresses: [IPAddress: IPAddress]
     let offeredAlgorithms = PasswordAlgorithms([PasswordAlgorithmEntry(.md5), PasswordAlgorithmEntry(.sha256)])
 
@@ -32,6 +32,9 @@ public struct TURNServerCore: Sendable {
         var reservationToken: UInt64?
         var addressError: AddressFamily?
         var wantsFingerprint: Bool
+        var evenPort: Bool
+        var redeemedToken: Bool
+        var reservationExpiry: UInt64
     }
 
     /// Creates a core.
@@ -50,8 +53,10 @@ public struct TURNServerCore: Sendable {
         self.limiter = UnauthorizedLimiter(rate: configuration.unauthorizedRate, burst: configuration.unauthorizedBurst)
         self.random = random
         self.nextID = idBase
+        // This server's own addresses are reachable as peers only at live relay ports (relay to relay), unless the
+        // operator allowed the address outright; a whole-address exemption would expose the host's own services.
         var own: [IPAddress: IPAddress] = [:]
-        for relay in configuration.relayAddresses.values {
+        for relay in configuration.relayAddresses.values where !configuration.peerPolicy.explicitlyAllows(relay.bind) {
             own[relay.bind.unmapped] = relay.bind
             own[relay.advertised.unmapped] = relay.bind
         }

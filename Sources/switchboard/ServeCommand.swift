@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
+import STUNProtocol
 import SwitchboardApp
 
 /// `switchboard serve`: runs every service on embedded defaults unless told otherwise.
@@ -74,12 +77,102 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-sessions"), help: "Sessions held at once, connected or in grace.")
     var maxSessions = 50_000
 
+    @Option(name: .customLong("turn-port"), help: "STUN/TURN port for UDP and TCP; 0 turns STUN and TURN off.")
+    var turnPort = 3478
+
+    @Option(name: .customLong("turn-tls-port"), help: "TURN over TLS port, used when --tls-cert and --tls-key are given.")
+    var turnTLSPort = 5349
+
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain for TLS listeners.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key for TLS listeners.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("realm"), help: "STUN/TURN realm for long-term credentials.")
+    var realm = "switchboard"
+
+    @Option(name: .customLong("turn-user"), help: "A TURN user as USER:PASSWORD (repeatable); only its key is kept.")
+    var turnUsers: [String] = []
+
+    @Option(name: .customLong("turn-secret"), help: "A TURN REST shared secret (repeatable, for rotation).")
+    var turnSecrets: [String] = []
+
+    @Option(
+        name: .customLong("relay-ip"),
+        help: "Address relay sockets bind to, one per family (default: --host, or this host's primary address).")
+    var relayIPs: [String] = []
+
+    @Option(
+        name: .customLong("external-ip"),
+        help: "PUBLIC or PUBLIC/PRIVATE: the address advertised in XOR-RELAYED-ADDRESS behind 1:1 NAT (repeatable).")
+    var externalIPs: [String] = []
+
+    @Option(name: .customLong("relay-ports"), help: "Relay port range MIN-MAX, drawn at random; 508 when exhausted.")
+    var relayPorts = "49152-65535"
+
+    @Option(name: .customLong("allow-peer"), help: "CIDR block peers may be in despite the default deny list (repeatable).")
+    var allowPeers: [String] = []
+
+    @Option(name: .customLong("deny-peer"), help: "CIDR block peers may never be in (repeatable; beats --allow-peer).")
+    var denyPeers: [String] = []
+
+    @Flag(name: .customLong("allow-loopback-peers"), help: "Let TURN relay to loopback peers. For tests only: never in production.")
+    var allowLoopbackPeers = false
+
+    @Flag(
+        name: .customLong("rfc5766-channel-numbers"),
+        help: "Accept channel numbers 0x4000-0x7FFF (RFC 5766) besides RFC 8656's 0x4000-0x4FFF, for old clients.")
+    var rfc5766ChannelNumbers = false
+
+    @Option(name: .customLong("default-lifetime"), help: "Allocation lifetime in seconds when a client asks for less or none.")
+    var defaultLifetime = 600
+
+    @Option(name: .customLong("max-lifetime"), help: "Longest allocation lifetime in seconds.")
+    var maxLifetime = 3600
+
+    @Option(name: .customLong("user-quota"), help: "Allocations per TURN user (486 beyond); 0 is unlimited.")
+    var userQuota = 10
+
+    @Option(name: .customLong("total-quota"), help: "Allocations in total (486 beyond); 0 is unlimited.")
+    var totalQuota = 10_000
+
+    @Option(
+        name: .customLong("max-allocation-bps"),
+        help: "Bytes per second one allocation may relay, both directions together (like coturn's --max-bps); 0 is unlimited.")
+    var maxAllocationBps = 3_000_000
+
+    @Option(
+        name: .customLong("allocation-family"),
+        help: "Relay family for Allocates without REQUESTED-ADDRESS-FAMILY: ipv4 (RFC 8656), ipv6, or client (the client's own).")
+    var allocationFamily = "ipv4"
+
+    @Option(name: .customLong("nonce-lifetime"), help: "Seconds a TURN nonce stays valid (438 after).")
+    var nonceLifetime = 600
+
+    @Option(name: .customLong("nonce-secret"), help: "Secret for stateless nonces, shared by a cluster's nodes (default: random).")
+    var nonceSecret: String?
+
+    @Option(name: .customLong("unauthorized-rate"), help: "401/438 answers per second per client address (sustained).")
+    var unauthorizedRate = 10.0
+
+    @Option(name: .customLong("unauthorized-burst"), help: "401/438 answers a client address may get in a burst.")
+    var unauthorizedBurst = 20.0
+
     /// Every option above, for merging environment variables and config files.
-    static let optionSpecs: [OptionSpec] = [
-        "config", "host", "http-port", "data-dir", "log-level", "room-capacity", "max-room-capacity",
-        "max-message-bytes", "message-rate", "message-burst", "join-rate", "join-burst", "outbound-queue",
-        "heartbeat-interval", "grace-period", "held-messages", "held-message-ttl", "resume-history", "max-sessions",
-    ].map { OptionSpec($0) }
+    static let optionSpecs: [OptionSpec] =
+        [
+            "config", "host", "http-port", "data-dir", "log-level", "room-capacity", "max-room-capacity",
+            "max-message-bytes", "message-rate", "message-burst", "join-rate", "join-burst", "outbound-queue",
+            "heartbeat-interval", "grace-period", "held-messages", "held-message-ttl", "resume-history", "max-sessions",
+            "turn-port", "turn-tls-port", "tls-cert", "tls-key", "realm", "relay-ports", "default-lifetime", "max-lifetime",
+            "user-quota", "total-quota", "max-allocation-bps", "allocation-family", "nonce-lifetime", "nonce-secret",
+            "unauthorized-rate", "unauthorized-burst",
+        ].map { OptionSpec($0) }
+        + ["turn-user", "turn-secret", "relay-ip", "external-ip", "allow-peer", "deny-peer"].map {
+            OptionSpec($0, isRepeatable: true)
+        }
+        + [OptionSpec("allow-loopback-peers", isFlag: true), OptionSpec("rfc5766-channel-numbers", isFlag: true)]
 
     static func mergedArguments(_ arguments: [String]) throws -> [String] {
         do {
@@ -114,6 +207,55 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
+    var turnOptions: TURNOptions {
+        var options = TURNOptions()
+        options.host = host
+        options.port = turnPort
+        options.tlsPort = turnTLSPort
+        options.tlsCertificate = tlsCert
+        options.tlsKey = tlsKey
+        options.realm = realm
+        options.users = turnUsers
+        options.secrets = turnSecrets
+        options.relayIPs = relayIPs
+        options.externalIPs = externalIPs
+        options.relayPorts = relayPorts
+        options.allowPeers = allowPeers
+        options.denyPeers = denyPeers
+        options.allowLoopbackPeers = allowLoopbackPeers
+        options.rfc5766ChannelNumbers = rfc5766ChannelNumbers
+        options.defaultLifetime = defaultLifetime
+        options.maximumLifetime = maxLifetime
+        options.userQuota = userQuota
+        options.totalQuota = totalQuota
+        options.maxAllocationBytesPerSecond = maxAllocationBps
+        options.allocationFamily = allocationFamily
+        options.nonceLifetime = nonceLifetime
+        options.nonceSecret = nonceSecret
+        options.unauthorizedRate = unauthorizedRate
+        options.unauthorizedBurst = unauthorizedBurst
+        return options
+    }
+
+    /// This machine's addresses, for choosing a relay address when listening on a wildcard.
+    static func hostAddresses() -> [IPAddress] {
+        ((try? System.enumerateDevices()) ?? []).compactMap { device in
+            device.address?.ipAddress.flatMap { IPAddress($0) }
+        }
+    }
+
+    func makeSwitchboardConfiguration() throws -> SwitchboardConfiguration {
+        var configuration = switchboardConfiguration
+        if turnPort != 0 {
+            do {
+                configuration.turn = try turnOptions.settings(hostAddresses: Self.hostAddresses())
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+        return configuration
+    }
+
     var switchboardConfiguration: SwitchboardConfiguration {
         var configuration = SwitchboardConfiguration()
         configuration.host = host
@@ -143,7 +285,13 @@ struct ServeCommand: AsyncParsableCommand {
             handler.logLevel = .trace
             return handler
         }
-        let app = try buildApplication(switchboardConfiguration)
+        let configuration = try makeSwitchboardConfiguration()
+        if allowLoopbackPeers, configuration.turn != nil {
+            Logger(label: "switchboard").warning(
+                "CONFIG WARNING: --allow-loopback-peers lets TURN clients reach this host's loopback services. Tests only; never in production."
+            )
+        }
+        let app = try buildApplication(configuration)
         try await app.runService()
     }
 }
