@@ -56,6 +56,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "TURNClient",
+            dependencies: [
+                "STUNProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "SignalingCore",
             dependencies: [
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -105,6 +114,7 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "SwitchboardApp",
+                "TURNClient",
                 "STUNProtocol",
                 "TURNCore",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -146,7 +156,8 @@ let package = Package(
         .testTarget(
             name: "TURNServerTests",
             dependencies: [
-                "TURNServer", "TURNCore", "STUNProtocol", "SwitchboardTestSupport",
+                "TURNServer", "TURNCore", "STUNProtocol", "SwitchboardTestSupport", "TURNClient",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -97,6 +97,9 @@ def start_server(data_dir: Path, extra: list[str], environment: dict[str, str] |
         "--host", "127.0.0.1",
         "--http-port", "0",
         "--data-dir", str(data_dir),
+        # STUN/TURN defaults to the fixed port 3478, which another process may hold: signaling tests turn it
+        # off, TURN tests pass their own free port.
+        *([] if "--turn-port" in extra or "SWITCHBOARD_TURN_PORT" in (environment or {}) else ["--turn-port", "0"]),
         *extra,
     ]
     # The server reads SWITCHBOARD_<OPTION> from the environment; keep ours (e.g.

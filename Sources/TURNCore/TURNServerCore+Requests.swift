@@ -101,10 +101,6 @@ extension TURNServerCore {
         case .success(let checked): target = checked
         case .failure(let code): return .respond(errorResponse(to: request, code, auth: auth))
         }
-        // The relay-to-relay exemption is per port: only a live relay on this server may be bound.
-        if isOwnAddress(target.ip), !ports.isLive(family: target.ip.family, port: target.port) {
-            return .respond(errorResponse(to: request, .forbidden, auth: auth))
-        }
         // The channel must not name another peer, nor the peer another channel.
         if let bound = allocation.channels[channel.number], bound.peer != target {
             return .respond(errorResponse(to: request, .badRequest, auth: auth))
@@ -127,7 +123,12 @@ extension TURNServerCore {
     func checkPeer(_ peer: TransportAddress, for allocation: Allocation) -> Result<TransportAddress, STUNErrorCode> {
         let ip = peer.ip.unmapped
         guard allocation.relays[ip.family] != nil else { return .failure(.peerAddressFamilyMismatch) }
-        if let bind = ownAddresses[ip] { return .success(TransportAddress(ip: bind, port: peer.port)) }
+        if let bind = ownAddresses[ip] {
+            // The relay-to-relay exemption is per port: only a live relay on this server may be named. (Data to
+            // other ports of the address is refused per packet too, since permissions themselves are per IP.)
+            guard ports.isLive(family: bind.family, port: peer.port) else { return .failure(.forbidden) }
+            return .success(TransportAddress(ip: bind, port: peer.port))
+        }
         guard configuration.peerPolicy.permits(ip) else { return .failure(.forbidden) }
         return .success(TransportAddress(ip: ip, port: peer.port))
     }

@@ -1,0 +1,161 @@
+import Logging
+import NIOCore
+import NIOPosix
+import STUNProtocol
+import Synchronization
+import TURNClient
+import TURNCore
+import TURNServer
+import Testing
+
+/// The real service on loopback sockets, driven by the Swift TURN client.
+@Suite("TURN server end to end (UDP, loopback)")
+struct TURNServerEndToEndTests {
+    static let loopback = IPAddress("127.0.0.1")!
+
+    func withServer(
+        allowLoopback: Bool, _ body: (SocketAddress) async throws -> Void
+    ) async throws {
+        var core = TURNConfiguration()
+        core.realm = "example.test"
+        core.relayAddresses[.ipv4] = RelayAddress(bind: Self.loopback)
+        core.peerPolicy = PeerPolicy(allowLoopback: allowLoopback)
+        let settings = TURNServerSettings(
+            host: "127.0.0.1", port: 0, core: core,
+            credentials: TURNCredentials(realm: "example.test", users: [("alice", "secretpw"), ("bob", "pw2")]),
+            relayPorts: 40000...59999)
+        let server = TURNServer(settings: settings, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
+        let addresses = try await server.start()
+        do {
+            try await body(try SocketAddress(ipAddress: "127.0.0.1", port: addresses.port))
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
+    /// A UDP echo peer on loopback.
+    func withEchoPeer(_ body: (TransportAddress) async throws -> Void) async throws {
+        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(EchoHandler()) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = UInt16(channel.localAddress!.port!)
+        do {
+            try await body(TransportAddress(ip: Self.loopback, port: port))
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+        try? await channel.close()
+    }
+
+    @Test func bindingReturnsTheReflexiveAddress() async throws {
+        try await withServer(allowLoopback: false) { server in
+            let client = try await TURNClient.connect(to: server, localHost: "127.0.0.1")
+            let mapped = try await client.binding()
+            #expect(mapped.ip == Self.loopback)
+            #expect(Int(mapped.port) == client.channel.localAddress?.port)
+            await client.close()
+        }
+    }
+
+    @Test func channelDataAndIndicationsRoundTripThroughTheRelay() async throws {
+        try await withServer(allowLoopback: true) { server in
+            try await withEchoPeer { peer in
+                let received = Received()
+                let client = try await TURNClient.connect(
+                    to: server, username: "alice", password: "secretpw", localHost: "127.0.0.1"
+                ) { channel, from, payload in
+                    received.add(channel: channel, peer: from, bytes: Array(payload.readableBytesView))
+                }
+                let relayed = try await client.allocate()
+                #expect(relayed.ip == Self.loopback)
+                try await client.createPermission(peer)
+                client.sendIndication(to: peer, ByteBuffer(bytes: [1, 2, 3]))
+                try await received.wait(count: 1)
+                #expect(received.items.first?.peer == peer)
+                #expect(received.items.first?.bytes == [1, 2, 3])
+                try await client.channelBind(0x4001, to: peer)
+                for index in 0..<50 { client.sendChannelData(0x4001, ByteBuffer(bytes: [UInt8(index), 9, 9])) }
+                try await received.wait(count: 51)
+                #expect(received.items.dropFirst().allSatisfy { $0.channel == 0x4001 })
+                try await client.refresh(lifetime: 0)
+                await client.close()
+            }
+        }
+    }
+
+    @Test func loopbackPeerIsForbiddenByDefault() async throws {
+        try await withServer(allowLoopback: false) { server in
+            try await withEchoPeer { peer in
+                let client = try await TURNClient.connect(to: server, username: "alice", password: "secretpw", localHost: "127.0.0.1")
+                _ = try await client.allocate()
+                await #expect(throws: TURNClientError.errorResponse(.createPermission, code: 403, reason: "Forbidden")) {
+                    try await client.createPermission(peer)
+                }
+                await #expect(throws: TURNClientError.errorResponse(.createPermission, code: 403, reason: "Forbidden")) {
+                    try await client.createPermission(TransportAddress(ip: IPAddress("::ffff:127.0.0.1")!, port: peer.port))
+                }
+                await client.close()
+            }
+        }
+    }
+
+    @Test func twoClientsReachEachOtherRelayToRelayWithoutLoopbackAllowed() async throws {
+        try await withServer(allowLoopback: false) { server in
+            let toB = Received()
+            let a = try await TURNClient.connect(to: server, username: "alice", password: "secretpw", localHost: "127.0.0.1")
+            let b = try await TURNClient.connect(to: server, username: "bob", password: "pw2", localHost: "127.0.0.1") { c, p, d in
+                toB.add(channel: c, peer: p, bytes: Array(d.readableBytesView))
+            }
+            let relayA = try await a.allocate()
+            let relayB = try await b.allocate()
+            try await a.channelBind(0x4000, to: relayB)
+            try await b.createPermission(relayA)
+            a.sendChannelData(0x4000, ByteBuffer(bytes: [7, 7, 7]))
+            try await toB.wait(count: 1)
+            #expect(toB.items.first?.peer == relayA)
+            await a.close()
+            await b.close()
+        }
+    }
+}
+
+final class EchoHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.writeAndFlush(wrapOutboundOut(unwrapInboundIn(data)), promise: nil)
+    }
+}
+
+/// What a client received from its relay, in order.
+final class Received: Sendable {
+    struct Item: Sendable {
+        var channel: UInt16?
+        var peer: TransportAddress?
+        var bytes: [UInt8]
+    }
+
+    private let state = Mutex<[Item]>([])
+
+    func add(channel: UInt16?, peer: TransportAddress?, bytes: [UInt8]) {
+        state.withLock { $0.append(Item(channel: channel, peer: peer, bytes: bytes)) }
+    }
+
+    var items: [Item] { state.withLock { $0 } }
+
+    /// Waits (bounded: 5 s) until `count` items arrived.
+    func wait(count: Int) async throws {
+        for _ in 0..<500 {
+            if items.count >= count { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("received \(items.count) of \(count)")
+        throw TURNClientError.timeout(.data)
+    }
+}
