@@ -5,7 +5,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Load generators.",
-        subcommands: [SignalingBenchCommand.self])
+        subcommands: [SignalingBenchCommand.self, TURNBenchCommand.self])
 }
 
 /// `switchboard bench signaling`: rooms of two, each peer messaging its partner at a fixed rate.

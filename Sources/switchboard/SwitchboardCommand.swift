@@ -7,7 +7,7 @@ struct SwitchboardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "A self-hosted WebRTC server: signaling, STUN/TURN, a browser client.",
-        subcommands: [ServeCommand.self, BenchCommand.self],
+        subcommands: [ServeCommand.self, BenchCommand.self, CredentialsCommand.self, ProbeCommand.self],
         defaultSubcommand: ServeCommand.self)
 
     /// Parses with config-file and environment options merged in for `serve`, then runs.
