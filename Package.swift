@@ -181,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "SwitchboardAppTests",
             dependencies: [
-                "SwitchboardApp", "SwitchboardTestSupport",
+                "SwitchboardApp", "SwitchboardTestSupport", "STUNProtocol", "TURNCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

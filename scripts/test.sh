@@ -12,6 +12,9 @@ step "provision"
 need_apt=()
 command -v python3 >/dev/null || need_apt+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+# coturn's own clients (turnutils_uclient, _peer, _stunclient) drive the TURN interop tests.
+command -v turnutils_uclient >/dev/null || need_apt+=(coturn)
+command -v openssl >/dev/null || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${need_apt[@]}"

@@ -114,7 +114,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("allow-peer"), help: "CIDR block peers may be in despite the default deny list (repeatable).")
     var allowPeers: [String] = []
 
-    @Option(name: .customLong("deny-peer"), help: "CIDR block peers may never be in (repeatable; beats --allow-peer).")
+    @Option(
+        name: .customLong("deny-peer"),
+        help: "CIDR block peers may never be in; repeatable, and it wins over --allow-peer where both match.")
     var denyPeers: [String] = []
 
     @Flag(name: .customLong("allow-loopback-peers"), help: "Let TURN relay to loopback peers. For tests only: never in production.")
@@ -139,7 +141,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("max-allocation-bps"),
-        help: "Bytes per second one allocation may relay, both directions together (like coturn's --max-bps); 0 is unlimited.")
+        help: "Bytes per second one allocation may relay, both directions together (as coturn's max-bps); 0 is unlimited.")
     var maxAllocationBps = 3_000_000
 
     @Option(
