@@ -31,6 +31,7 @@ public struct TURNOptions: Sendable {
     public var nonceSecret: String? = nil
     public var unauthorizedRate = 10.0
     public var unauthorizedBurst = 20.0
+    public var threads = 0
 
     /// Options with their defaults.
     public init() {}
@@ -47,6 +48,7 @@ public struct TURNOptions: Sendable {
         guard userQuota >= 0, totalQuota >= 0, maxAllocationBytesPerSecond >= 0 else {
             throw TURNOptionError("--user-quota, --total-quota and --max-allocation-bps must not be negative")
         }
+        guard threads >= 0 else { throw TURNOptionError("--turn-threads must not be negative") }
         guard nonceLifetime >= 30 else { throw TURNOptionError("--nonce-lifetime must be at least 30 seconds") }
         guard unauthorizedRate > 0, unauthorizedBurst >= 1 else {
             throw TURNOptionError("--unauthorized-rate must be positive and --unauthorized-burst at least 1")
@@ -75,7 +77,8 @@ public struct TURNOptions: Sendable {
         return TURNServerSettings(
             host: host, port: port, tlsPort: tlsPort, tls: try tlsContext(), core: core,
             credentials: TURNCredentials(realm: realm, users: try parsedUsers(), secrets: secrets),
-            relayPorts: try portRange(), nonceSecret: nonceSecret.map { Array($0.utf8) }, nonceLifetime: nonceLifetime)
+            relayPorts: try portRange(), nonceSecret: nonceSecret.map { Array($0.utf8) }, nonceLifetime: nonceLifetime,
+            eventLoopCount: threads > 0 ? threads : System.coreCount)
     }
 
     private func cidrs(_ texts: [String], option: String) throws(TURNOptionError) -> [CIDR] {

@@ -18,6 +18,8 @@ public struct AllocationID: Hashable, Sendable, CustomStringConvertible {
 struct ChannelBinding: Hashable, Sendable {
     var peer: TransportAddress
     var expiresAt: UInt64
+    /// Whether the peer is this server's own relay address (then each packet checks the port is a live relay).
+    var peerIsOwnAddress: Bool
 }
 
 /// One allocation's state: relays, permissions, channels, credentials and lifetime.
@@ -50,5 +52,46 @@ struct Allocation: Sendable {
     func hasPermission(_ ip: IPAddress, now: UInt64) -> Bool {
         guard let expiry = permissions[ip.unmapped] else { return false }
         return expiry > now
+    }
+
+    /// Charges the bandwidth allowance (when `rate` > 0) and the traffic counters; `false` means over the cap.
+    @inline(__always)
+    mutating func spend(_ bytes: Int, now: UInt64, rate: Double, toPeer: Bool) -> Bool {
+        if rate > 0 {
+            let elapsed = Double(now &- allowanceUpdatedAt) / 1e9
+            byteAllowance = min(rate, byteAllowance + max(0, elapsed) * rate)
+            allowanceUpdatedAt = now
+            guard byteAllowance >= Double(bytes) else { return false }
+            byteAllowance -= Double(bytes)
+        }
+        if toPeer {
+            packetsToPeers &+= 1
+            bytesToPeers &+= UInt64(bytes)
+        } else {
+            packetsToClient &+= 1
+            bytesToClient &+= UInt64(bytes)
+        }
+        return true
+    }
+
+    /// The data path for ChannelData from the client, in place: the bound peer if the binding and its permission
+    /// are live and the allowance covers the bytes.
+    @inline(__always)
+    mutating func admitChannelData(_ channel: UInt16, bytes: Int, now: UInt64, rate: Double) -> ChannelBinding? {
+        guard let binding = channels[channel], binding.expiresAt > now, hasPermission(binding.peer.ip, now: now),
+            spend(bytes, now: now, rate: rate, toPeer: true)
+        else { return nil }
+        return binding
+    }
+
+    /// The data path for a datagram from a peer, in place: `.some(channel)` to send it as ChannelData, `.some(nil)`
+    /// for a Data indication, `nil` to drop it.
+    @inline(__always)
+    mutating func admitFromPeer(_ source: TransportAddress, bytes: Int, now: UInt64, rate: Double) -> UInt16?? {
+        guard hasPermission(source.ip, now: now), spend(bytes, now: now, rate: rate, toPeer: false) else { return nil }
+        if let channel = channelByPeer[source], let binding = channels[channel], binding.expiresAt > now {
+            return .some(channel)
+        }
+        return .some(nil)
     }
 }

@@ -9,21 +9,24 @@ extension TURNServerCore {
         else { return .ignore }
         guard case .success(let target) = checkPeer(peer.address, for: allocation),
             allocation.hasPermission(target.ip, now: now.uptimeNanoseconds),
-            ownRelayCheck(target), spend(data.value.readableBytes, on: fiveTuple, now: now.uptimeNanoseconds, toPeer: true)
+            ownRelayCheck(target),
+            allocations[fiveTuple]!.spend(
+                data.value.readableBytes, now: now.uptimeNanoseconds, rate: Double(configuration.maxBytesPerSecond), toPeer: true)
         else { return .ignore }
         return .sendToPeer(allocation.id, target, data.value)
     }
 
     /// RFC 8656 §12.6: ChannelData from a client goes to the channel's peer while the binding and permission last.
-    /// It refreshes neither.
+    /// It refreshes neither. The allocation is read and charged in place: no copy, one lookup.
     public mutating func channelDataReceived(
         channel: UInt16, payloadBytes: Int, from fiveTuple: FiveTuple, nowNanoseconds now: UInt64
     ) -> ChannelDataDecision {
-        guard let allocation = allocations[fiveTuple], let binding = allocation.channels[channel], binding.expiresAt > now,
-            allocation.hasPermission(binding.peer.ip, now: now), ownRelayCheck(binding.peer),
-            spend(payloadBytes, on: fiveTuple, now: now, toPeer: true)
+        guard let index = allocations.index(forKey: fiveTuple) else { return .drop }
+        let rate = Double(configuration.maxBytesPerSecond)
+        guard let binding = allocations.values[index].admitChannelData(channel, bytes: payloadBytes, now: now, rate: rate),
+            !binding.peerIsOwnAddress || ports.isLive(family: binding.peer.ip.family, port: binding.peer.port)
         else { return .drop }
-        return .toPeer(allocation.id, binding.peer)
+        return .toPeer(allocations.values[index].id, binding.peer)
     }
 
     /// RFC 8656 §11.3/§12.5: data from a peer reaches the client only under a permission; as ChannelData when a
@@ -31,15 +34,15 @@ extension TURNServerCore {
     public mutating func peerDataReceived(
         allocation id: AllocationID, from peer: TransportAddress, payloadBytes: Int, nowNanoseconds now: UInt64
     ) -> PeerDataDecision {
-        guard let fiveTuple = fiveTupleByID[id], let allocation = allocations[fiveTuple] else { return .drop }
+        guard let fiveTuple = fiveTupleByID[id], let index = allocations.index(forKey: fiveTuple) else { return .drop }
         let source = TransportAddress(ip: peer.ip.unmapped, port: peer.port)
-        guard allocation.hasPermission(source.ip, now: now), ownRelayCheck(source),
-            spend(payloadBytes, on: fiveTuple, now: now, toPeer: false)
-        else { return .drop }
-        if let channel = allocation.channelByPeer[source], let binding = allocation.channels[channel], binding.expiresAt > now {
-            return .channelData(channel: channel, to: fiveTuple)
+        guard ownRelayCheck(source) else { return .drop }
+        let rate = Double(configuration.maxBytesPerSecond)
+        switch allocations.values[index].admitFromPeer(source, bytes: payloadBytes, now: now, rate: rate) {
+        case .none: return .drop
+        case .some(.some(let channel)): return .channelData(channel: channel, to: fiveTuple)
+        case .some(.none): return .dataIndication(peer: advertised(source), to: fiveTuple)
         }
-        return .dataIndication(peer: advertised(source), to: fiveTuple)
     }
 
     /// Relay to relay on this server is allowed per port: only live relay ports on our own address pass.
@@ -54,36 +57,6 @@ extension TURNServerCore {
             let relay = configuration.relayAddresses.values.first(where: { $0.bind == address.ip })
         else { return address }
         return TransportAddress(ip: relay.advertised, port: address.port)
-    }
-
-    /// Charges the allocation's bandwidth allowance and traffic counters; `false` means over the cap.
-    @inline(__always)
-    mutating func spend(_ bytes: Int, on fiveTuple: FiveTuple, now: UInt64, toPeer: Bool) -> Bool {
-        let rate = Double(configuration.maxBytesPerSecond)
-        return allocations[fiveTuple].map { _ in
-            withAllocation(fiveTuple) { allocation in
-                if rate > 0 {
-                    let elapsed = Double(now &- allocation.allowanceUpdatedAt) / 1e9
-                    allocation.byteAllowance = min(rate, allocation.byteAllowance + max(0, elapsed) * rate)
-                    allocation.allowanceUpdatedAt = now
-                    guard allocation.byteAllowance >= Double(bytes) else { return false }
-                    allocation.byteAllowance -= Double(bytes)
-                }
-                if toPeer {
-                    allocation.packetsToPeers &+= 1
-                    allocation.bytesToPeers &+= UInt64(bytes)
-                } else {
-                    allocation.packetsToClient &+= 1
-                    allocation.bytesToClient &+= UInt64(bytes)
-                }
-                return true
-            }
-        } ?? false
-    }
-
-    @inline(__always)
-    private mutating func withAllocation(_ fiveTuple: FiveTuple, _ body: (inout Allocation) -> Bool) -> Bool {
-        body(&allocations[fiveTuple]!)
     }
 
     /// A fresh transaction id for a Data indication.

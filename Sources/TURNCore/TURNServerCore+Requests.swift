@@ -110,7 +110,8 @@ extension TURNServerCore {
         }
         let channelExpiry = now.adding(seconds: configuration.channelLifetime).uptimeNanoseconds
         let permissionExpiry = now.adding(seconds: configuration.permissionLifetime).uptimeNanoseconds
-        allocations[fiveTuple]?.channels[channel.number] = ChannelBinding(peer: target, expiresAt: channelExpiry)
+        let binding = ChannelBinding(peer: target, expiresAt: channelExpiry, peerIsOwnAddress: isOwnAddress(target.ip))
+        allocations[fiveTuple]?.channels[channel.number] = binding
         allocations[fiveTuple]?.channelByPeer[target] = channel.number
         let current = allocations[fiveTuple]?.permissions[target.ip] ?? 0
         allocations[fiveTuple]?.permissions[target.ip] = max(current, permissionExpiry)

@@ -155,6 +155,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("nonce-secret"), help: "Secret for stateless nonces, shared by a cluster's nodes (default: random).")
     var nonceSecret: String?
 
+    @Option(
+        name: .customLong("turn-threads"),
+        help: "Event loops carrying UDP STUN/TURN (one SO_REUSEPORT socket each); 0 uses one per core.")
+    var turnThreads = 0
+
     @Option(name: .customLong("unauthorized-rate"), help: "401/438 answers per second per client address (sustained).")
     var unauthorizedRate = 10.0
 
@@ -169,7 +174,7 @@ struct ServeCommand: AsyncParsableCommand {
             "heartbeat-interval", "grace-period", "held-messages", "held-message-ttl", "resume-history", "max-sessions",
             "turn-port", "turn-tls-port", "tls-cert", "tls-key", "realm", "relay-ports", "default-lifetime", "max-lifetime",
             "user-quota", "total-quota", "max-allocation-bps", "allocation-family", "nonce-lifetime", "nonce-secret",
-            "unauthorized-rate", "unauthorized-burst",
+            "unauthorized-rate", "unauthorized-burst", "turn-threads",
         ].map { OptionSpec($0) }
         + ["turn-user", "turn-secret", "relay-ip", "external-ip", "allow-peer", "deny-peer"].map {
             OptionSpec($0, isRepeatable: true)
@@ -236,6 +241,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.nonceSecret = nonceSecret
         options.unauthorizedRate = unauthorizedRate
         options.unauthorizedBurst = unauthorizedBurst
+        options.threads = turnThreads
         return options
     }
 
