@@ -392,9 +392,10 @@ measure_binding() {
   echo "  binding: $line; server CPU ${cpu}s = $per100k s/100k requests"
 }
 
-# ---- Hook: Switchboard's own TURN load generator (`switchboard bench turn`, not written yet). ----
-# Runs against whichever server is up (coturn and Switchboard alike) when `$SB bench turn --help` works;
-# otherwise prints a message and skips. Its output is printed as is and kept in $rawdir/<server>-bench-turn.out.
+# ---- Switchboard's own TURN load generator (`switchboard bench turn`) against whichever server is up. ----
+# It drives BENCH_TURN_ALLOCATIONS allocations (default 20), each relaying ChannelData to a built-in UDP echo,
+# at rising total rates (BENCH_TURN_RATES, packets/s, 5 s each; quick mode: one small run) and stops at the first
+# rate with any loss. The highest rate with zero loss is the server's maximum sustained rate on this machine.
 bench_turn_hook() {
   # ArgumentParser answers `bench <unknown> --help` with the parent's help and exit code 0, so look for
   # the subcommand's own usage line.
@@ -404,15 +405,36 @@ bench_turn_hook() {
     echo "  bench turn: skipped ($SB bench turn is not available)"
     return 0
   fi
-  local out=$rawdir/$cur-bench-turn.out c0 c1 v clean=(env)
+  local allocations=${BENCH_TURN_ALLOCATIONS:-20} rates duration=5 out v clean=(env) rate best=0 best_line="" line loss
+  if [ "$mode" = quick ]; then rates=${BENCH_TURN_RATES:-2000}; duration=2
+  else rates=${BENCH_TURN_RATES:-"10000 20000 30000 40000 50000 60000 80000 100000"}; fi
   for v in $(compgen -e | grep '^SWITCHBOARD_' || true); do clean+=(-u "$v"); done
-  c0=$(cpu_ticks "$srv_pid")
-  # shellcheck disable=SC2086
-  "${clean[@]}" timeout -k 5 300 "$SB" bench turn --server "127.0.0.1:$srv_port" --user alice --password secretpw \
-    --server-pid "$srv_pid" ${SB_BENCH_TURN_ARGS:-} >"$out" 2>&1 || echo "  bench turn: exit code $?"
-  c1=$(cpu_ticks "$srv_pid")
-  echo "  bench turn (server CPU $(awk -v a="$c0" -v b="$c1" -v t="$clk_tck" 'BEGIN {printf "%.2f", (b - a) / t}')s):"
-  sed 's/^/    /' "$out"
+  for rate in $rates; do
+    out=$rawdir/$cur-bench-turn-$rate.json
+    # shellcheck disable=SC2086
+    "${clean[@]}" timeout -k 5 300 "$SB" bench turn --server "127.0.0.1:$srv_port" --user alice --password secretpw \
+      --allocations "$allocations" --rate "$(awk -v r="$rate" -v a="$allocations" 'BEGIN {printf "%.3f", r / a}')" \
+      --duration "$duration" --server-pid "$srv_pid" --json ${SB_BENCH_TURN_ARGS:-} >"$out" 2>&1 || true
+    line=$(python3 - "$out" <<'PY'
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+except Exception as error:
+    print(f"error {error}")
+    sys.exit(0)
+print(f"{r['offered_rate']:.0f} {r['round_trips_per_second']:.0f} {r['loss_percent']:.3f} {r['rtt_ms']['p50']} "
+      f"{r['rtt_ms']['p99']} {r['server_cpu_per_100k']:.3f}")
+PY
+)
+    echo "  bench turn $allocations allocations, offered $rate pkt/s: round trips/s, loss %, p50 ms, p99 ms, CPU s/100k = ${line#* }"
+    case "$line" in error*) break ;; esac
+    loss=$(awk '{print $3}' <<<"$line")
+    if awk -v l="$loss" 'BEGIN {exit !(l + 0 == 0)}'; then best=$rate; best_line=$line; else break; fi
+  done
+  R[$cur:bench-turn:max]=$best
+  R[$cur:bench-turn:p99]=$(awk '{print $5}' <<<"$best_line")
+  R[$cur:bench-turn:cpu]=$(awk '{print $6}' <<<"$best_line")
+  echo "  bench turn: highest offered rate with zero loss = $best pkt/s"
 }
 
 ratio() { # switchboard / coturn, when both are numbers and coturn is not 0
@@ -448,6 +470,11 @@ print_table() {
   c=${R[coturn:binding:cpu]:--} s=${R[switchboard:binding:cpu]:--}
   printf '%-18s %-24s %14s %14s %10s\n' "stun-binding" "CPU s / 100k requests" "$c" "$s" "$(ratio "$c" "$s")"
   printf '%-18s %-24s %14s %14s %10s\n' "stun-binding" "lost" "${R[coturn:binding:lost]:--}" "${R[switchboard:binding:lost]:--}" "-"
+  c=${R[coturn:bench-turn:max]:--} s=${R[switchboard:bench-turn:max]:--}
+  printf '%-18s %-24s %14s %14s %10s\n' "bench-turn" "max pkt/s at 0 loss" "$c" "$s" "$(ratio "$c" "$s")"
+  c=${R[coturn:bench-turn:cpu]:--} s=${R[switchboard:bench-turn:cpu]:--}
+  printf '%-18s %-24s %14s %14s %10s\n' "bench-turn" "CPU s / 100k pkts there" "$c" "$s" "$(ratio "$c" "$s")"
+  printf '%-18s %-24s %14s %14s %10s\n' "bench-turn" "p99 RTT ms there" "${R[coturn:bench-turn:p99]:--}" "${R[switchboard:bench-turn:p99]:--}" "-"
   echo "(msg/s = round trips per second; each is 2 relayed packets. Lower is better for loss, RTT, CPU and RSS.)"
 }
 

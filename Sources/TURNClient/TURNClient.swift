@@ -63,10 +63,10 @@ public final class TURNClient: Sendable {
     }
 
     /// Sends a request and waits for its response, retransmitting as RFC 8489 §6.2.1 says (RTO doubling from
-    /// `rto`, `attempts` sends in all).
+    /// `rto`, 500 ms by default, `attempts` sends in all).
     public func transact(
         _ message: STUNMessage, integrity: (kind: STUNIntegrityKind, key: STUNIntegrityKey)? = nil,
-        rto: TimeAmount = .milliseconds(250), attempts: Int = 6
+        rto: TimeAmount = .milliseconds(500), attempts: Int = 6
     ) async throws -> STUNParsedMessage {
         let bytes = message.encoded(integrity: integrity, fingerprint: true)
         let promise = channel.eventLoop.makePromise(of: STUNParsedMessage.self)

@@ -155,10 +155,10 @@ final class TURNLoopContext {
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         var bootstrap = DatagramBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 0)
-            // Up to 8 datagrams per recvmmsg, each with room for the largest; NIO pools the buffer, and only the
-            // pages datagrams touch count in RSS.
-            .channelOption(.datagramVectorReadMessageCount, value: 8)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 8 * 65_536))
+            // Room for the largest datagram; NIO pools the buffer per socket. (Vector reads here measured no faster
+            // and cost about 200 KiB of RSS per allocation, so relay sockets read one datagram at a time.)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+            .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(RelayHandler(context: loopBound.value, allocation: id))

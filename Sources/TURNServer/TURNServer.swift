@@ -112,6 +112,9 @@ public final class TURNServer: Service, Sendable {
         let channel = try await DatagramBootstrap(group: loop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.init(rawValue: SO_REUSEPORT)), value: 1)
+            // Deep socket buffers absorb bursts from many clients (the kernel caps them at net.core.[rw]mem_max).
+            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+            .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
             .channelOption(.datagramVectorReadMessageCount, value: 16)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 16 * 65_536))
             .channelInitializer { channel in

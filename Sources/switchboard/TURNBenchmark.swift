@@ -215,18 +215,30 @@ struct TURNBenchmark {
         let stats = TURNBenchStats()
         var clients: [TURNClient] = []
         for _ in 0..<command.allocations {
-            let client = try await TURNClient.connect(to: address, username: username, password: password, group: group) {
-                _, _, payload in
-                guard let sentAt = payload.getInteger(at: payload.readerIndex, as: UInt64.self) else { return }
-                stats.record(nanoseconds: NIODeadline.now().uptimeNanoseconds &- sentAt)
+            // Like turnutils_uclient: an allocation refused with 437 (a busy server answering a late retransmission)
+            // is retried from a new socket, a few times.
+            var attempt = 0
+            while true {
+                attempt += 1
+                let client = try await TURNClient.connect(to: address, username: username, password: password, group: group) {
+                    _, _, payload in
+                    guard let sentAt = payload.getInteger(at: payload.readerIndex, as: UInt64.self) else { return }
+                    stats.record(nanoseconds: NIODeadline.now().uptimeNanoseconds &- sentAt)
+                }
+                do {
+                    _ = try await client.allocate()
+                    if command.indications {
+                        try await client.createPermission(peer)
+                    } else {
+                        try await client.channelBind(0x4000, to: peer)
+                    }
+                    clients.append(client)
+                    break
+                } catch TURNClientError.errorResponse(_, code: 437, _) where attempt < 4 {
+                    await client.close()
+                    try await Task.sleep(for: .milliseconds(200))
+                }
             }
-            _ = try await client.allocate()
-            if command.indications {
-                try await client.createPermission(peer)
-            } else {
-                try await client.channelBind(0x4000, to: peer)
-            }
-            clients.append(client)
         }
         let cpuBefore = command.serverPid.flatMap(ProcessCPU.seconds(pid:))
         var tasks: [RepeatedTask] = []
