@@ -159,6 +159,9 @@ final class TURNLoopContext {
             // and cost about 200 KiB of RSS per allocation, so relay sockets read one datagram at a time.)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
             .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
+            // One recvmsg per readiness: NIO's epoll is level-triggered, so a second datagram is reported again,
+            // and a lone datagram no longer costs a second recvmsg that returns EAGAIN.
+            .channelOption(.maxMessagesPerRead, value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(RelayHandler(context: loopBound.value, allocation: id))

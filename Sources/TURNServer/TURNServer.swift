@@ -116,6 +116,8 @@ public final class TURNServer: Service, Sendable {
             .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
             .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
             .channelOption(.datagramVectorReadMessageCount, value: 16)
+            // One recvmmsg (up to 16 datagrams) per readiness; epoll is level-triggered, so more are reported again.
+            .channelOption(.maxMessagesPerRead, value: 1)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 16 * 65_536))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
