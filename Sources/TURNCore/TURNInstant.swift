@@ -21,13 +21,6 @@ public struct TURNInstant: Hashable, Sendable, Comparable {
             unixSeconds: unixSeconds + Int64(seconds))
     }
 
-    /// The instant `nanoseconds` later on both clocks (wall clock rounded down to whole seconds elapsed).
-    public func adding(nanoseconds: UInt64) -> TURNInstant {
-        let uptime = uptimeNanoseconds &+ nanoseconds
-        let wholeSeconds = Int64(uptime / 1_000_000_000) - Int64(uptimeNanoseconds / 1_000_000_000)
-        return TURNInstant(uptimeNanoseconds: uptime, unixSeconds: unixSeconds + wholeSeconds)
-    }
-
     public static func < (lhs: TURNInstant, rhs: TURNInstant) -> Bool {
         lhs.uptimeNanoseconds < rhs.uptimeNanoseconds
     }

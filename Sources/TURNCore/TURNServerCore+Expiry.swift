@@ -64,10 +64,4 @@ extension TURNServerCore {
             bytesToPeers: allocation.bytesToPeers, packetsToClient: allocation.packetsToClient,
             bytesToClient: allocation.bytesToClient)
     }
-
-    /// The allocation ids and their relay addresses, for the edge's bookkeeping and admin listings.
-    public func relayAddresses(of id: AllocationID) -> [AddressFamily: TransportAddress] {
-        guard let fiveTuple = fiveTupleByID[id], let allocation = allocations[fiveTuple] else { return [:] }
-        return allocation.relays.mapValues(\.bind)
-    }
 }

@@ -2,19 +2,6 @@ import NIOCore
 import STUNProtocol
 
 extension TURNServerCore {
-    /// The allocation a non-Allocate request acts on: 437 without one, 441 for other credentials (RFC 8656 §19).
-    private func allocationFor(
-        _ request: STUNParsedMessage, auth: Authenticated, from fiveTuple: FiveTuple
-    ) -> Result<Allocation, TURNOutcomeBox> {
-        guard let allocation = allocations[fiveTuple] else {
-            return .failure(TURNOutcomeBox(.respond(errorResponse(to: request, .allocationMismatch, auth: auth))))
-        }
-        guard allocation.username == auth.username else {
-            return .failure(TURNOutcomeBox(.respond(errorResponse(to: request, .wrongCredentials, auth: auth))))
-        }
-        return .success(allocation)
-    }
-
     /// Answers a request on an allocation and remembers the answer for retransmissions.
     private mutating func answer(
         _ request: STUNParsedMessage, auth: Authenticated, on fiveTuple: FiveTuple, _ response: STUNMessage
@@ -31,13 +18,9 @@ extension TURNServerCore {
 
     /// RFC 8656 §8: Refresh; lifetime 0 deletes the allocation.
     mutating func refreshRequestReceived(
-        _ request: STUNParsedMessage, auth: Authenticated, from fiveTuple: FiveTuple, now: TURNInstant
+        _ request: STUNParsedMessage, auth: Authenticated, allocation: Allocation, from fiveTuple: FiveTuple,
+        now: TURNInstant
     ) -> TURNOutcome {
-        let allocation: Allocation
-        switch allocationFor(request, auth: auth, from: fiveTuple) {
-        case .success(let found): allocation = found
-        case .failure(let box): return box.outcome
-        }
         let requested: Lifetime?
         do {
             requested = try request.message.get(Lifetime.self)
@@ -62,13 +45,9 @@ extension TURNServerCore {
 
     /// RFC 8656 §10: CreatePermission for one or more peers, all or nothing.
     mutating func createPermissionRequestReceived(
-        _ request: STUNParsedMessage, auth: Authenticated, from fiveTuple: FiveTuple, now: TURNInstant
+        _ request: STUNParsedMessage, auth: Authenticated, allocation: Allocation, from fiveTuple: FiveTuple,
+        now: TURNInstant
     ) -> TURNOutcome {
-        let allocation: Allocation
-        switch allocationFor(request, auth: auth, from: fiveTuple) {
-        case .success(let found): allocation = found
-        case .failure(let box): return box.outcome
-        }
         guard let peers = try? request.message.getAll(XORPeerAddress.self), !peers.isEmpty else {
             return .respond(errorResponse(to: request, .badRequest, auth: auth))
         }
@@ -86,13 +65,9 @@ extension TURNServerCore {
 
     /// RFC 8656 §12.2: ChannelBind, which also installs or refreshes the peer's permission.
     mutating func channelBindRequestReceived(
-        _ request: STUNParsedMessage, auth: Authenticated, from fiveTuple: FiveTuple, now: TURNInstant
+        _ request: STUNParsedMessage, auth: Authenticated, allocation: Allocation, from fiveTuple: FiveTuple,
+        now: TURNInstant
     ) -> TURNOutcome {
-        let allocation: Allocation
-        switch allocationFor(request, auth: auth, from: fiveTuple) {
-        case .success(let found): allocation = found
-        case .failure(let box): return box.outcome
-        }
         guard let channel = try? request.message.get(ChannelNumber.self), configuration.channelNumbers.contains(channel.number),
             let peer = try? request.message.get(XORPeerAddress.self)
         else { return .respond(errorResponse(to: request, .badRequest, auth: auth)) }
@@ -139,10 +114,4 @@ extension TURNServerCore {
     func isOwnAddress(_ ip: IPAddress) -> Bool {
         !ownAddresses.isEmpty && ownAddresses[ip] == ip
     }
-}
-
-/// Carries an outcome through `Result`'s failure side.
-struct TURNOutcomeBox: Error {
-    var outcome: TURNOutcome
-    init(_ outcome: TURNOutcome) { self.outcome = outcome }
 }

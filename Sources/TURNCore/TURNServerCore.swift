@@ -103,11 +103,24 @@ public struct TURNServerCore: Sendable {
             case .success(let result): auth = result
             case .failure(let outcome): return outcome
             }
+            if message.type.method == .allocate {
+                return allocateRequestReceived(parsed, auth: auth, from: fiveTuple, now: now)
+            }
+            // Every other method acts on the 5-tuple's allocation: 437 without one, 441 for other credentials
+            // (RFC 8656 §19).
+            guard let allocation = allocations[fiveTuple] else {
+                return .respond(errorResponse(to: parsed, .allocationMismatch, auth: auth))
+            }
+            guard allocation.username == auth.username else {
+                return .respond(errorResponse(to: parsed, .wrongCredentials, auth: auth))
+            }
             switch message.type.method {
-            case .allocate: return allocateRequestReceived(parsed, auth: auth, from: fiveTuple, now: now)
-            case .refresh: return refreshRequestReceived(parsed, auth: auth, from: fiveTuple, now: now)
-            case .createPermission: return createPermissionRequestReceived(parsed, auth: auth, from: fiveTuple, now: now)
-            default: return channelBindRequestReceived(parsed, auth: auth, from: fiveTuple, now: now)
+            case .refresh:
+                return refreshRequestReceived(parsed, auth: auth, allocation: allocation, from: fiveTuple, now: now)
+            case .createPermission:
+                return createPermissionRequestReceived(parsed, auth: auth, allocation: allocation, from: fiveTuple, now: now)
+            default:
+                return channelBindRequestReceived(parsed, auth: auth, allocation: allocation, from: fiveTuple, now: now)
             }
         default:
             return .respond(errorResponse(to: parsed, .badRequest))

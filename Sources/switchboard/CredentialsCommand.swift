@@ -26,8 +26,7 @@ struct CredentialsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let minted = TURNCredentials.mintREST(
-            secret: secret, user: user, ttl: Int64(ttl), now: Int64(Date().timeIntervalSince1970))
+        let minted = mintRESTCredentials(secret: secret, user: user, ttl: ttl)
         if json {
             let object: [String: Any] = ["username": minted.username, "password": minted.password, "ttl": ttl]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
@@ -37,4 +36,9 @@ struct CredentialsCommand: ParsableCommand {
             print("password: \(minted.password)")
         }
     }
+}
+
+/// TURN REST credentials valid for `ttl` seconds from now (the core takes time as an argument; this reads the clock).
+func mintRESTCredentials(secret: String, user: String, ttl: Int) -> (username: String, password: String) {
+    TURNCredentials.mintREST(secret: secret, user: user, ttl: Int64(ttl), now: Int64(Date().timeIntervalSince1970))
 }

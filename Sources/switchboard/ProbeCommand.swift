@@ -74,7 +74,7 @@ struct TURNProbe: AsyncParsableCommand {
         var username = user
         var pass = password ?? ""
         if let secret {
-            (username, pass) = TURNCredentials.mintREST(secret: secret, user: user, ttl: 600, now: Int64(Date().timeIntervalSince1970))
+            (username, pass) = mintRESTCredentials(secret: secret, user: user, ttl: 600)
         }
         let echoes = Mutex<[UInt8]?>(nil)
         let client = try await TURNClient.connect(to: address, username: username, password: pass) { _, _, payload in

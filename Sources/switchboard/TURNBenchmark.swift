@@ -192,8 +192,7 @@ struct TURNBenchmark {
         var username = command.user
         var password = command.password ?? ""
         if let secret = command.secret {
-            (username, password) = TURNCredentials.mintREST(
-                secret: secret, user: command.user, ttl: 3600, now: Int64(Date().timeIntervalSince1970))
+            (username, password) = mintRESTCredentials(secret: secret, user: command.user, ttl: 3600)
         }
         // The echo peer: one SO_REUSEPORT socket per loop on one port, so echoing is not the bottleneck.
         var echoes: [any Channel] = []

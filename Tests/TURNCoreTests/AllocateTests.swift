@@ -118,6 +118,7 @@ struct AllocateTests {
         let response = try harness.exchange(harness.request(.allocate) { $0.add(RequestedTransport(protocolNumber: 17)) })
         #expect(response.errorCode == 508)
         #expect(harness.quota.count == 2)
+        #expect(harness.ports.freeCount(family: .ipv4) == 0)
     }
 
     @Test func evenPortReservesTheNextPortForItsToken() throws {
