@@ -174,6 +174,17 @@ class TurnServer:
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log().splitlines()[-lines:])
 
+    @property
+    def http_port(self) -> int:
+        """Switchboard's HTTP port, from its `listening` line (it starts on --http-port 0)."""
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            match = re.search(r"http\.port=(\d+)", self.log())
+            if match:
+                return int(match.group(1))
+            time.sleep(0.05)
+        raise AssertionError(f"no HTTP `listening` line in the {self.kind} log:\n{self.log_tail()}")
+
     def stop(self) -> None:
         stop_process(self.proc)
 
@@ -200,8 +211,10 @@ def make_test_certificate(directory: Path) -> tuple[Path, Path]:
 
 
 def start_switchboard(workdir: Path, *, allow_loopback: bool = True, user: bool = True, secret: str | None = None,
-                      tls: bool = False, rfc5766_channels: bool = True) -> TurnServer:
+                      tls: bool = False, rfc5766_channels: bool = True, extra: tuple[str, ...] = ()) -> TurnServer:
     """`switchboard serve` with TURN on a free port; waits for its `STUN/TURN listening` line.
+
+    `extra` is appended to the command line as is.
 
     `rfc5766_channels` passes --rfc5766-channel-numbers: turnutils_uclient picks channel numbers at
     random in 0x4000-0x7FFF, and RFC 8656 alone allows only 0x4000-0x4FFF (400 otherwise).
@@ -230,6 +243,7 @@ def start_switchboard(workdir: Path, *, allow_loopback: bool = True, user: bool 
         cert, key = make_test_certificate(workdir / "tls")
         tls_port = free_port()
         args += ["--turn-tls-port", str(tls_port), "--tls-cert", str(cert), "--tls-key", str(key)]
+    args += list(extra)
     # The server reads SWITCHBOARD_<OPTION> from the environment; keep ours (SWITCHBOARD_BIN) out.
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
     log_path = workdir / "server.log"

@@ -25,9 +25,25 @@ public func buildApplication(
     let hub = SignalingHub(
         configuration: configuration.signaling, outboxLimit: configuration.outboundQueueLimit, logger: logger)
     let router = Router(context: SignalingRequestContext.self)
+    router.add(middleware: SecurityHeadersMiddleware())
     router.get("/healthz") { _, _ in "ok\n" }
     NativeWebSocketRoute(hub: hub, maxMessageBytes: configuration.maxMessageBytes, logger: logger)
         .register(on: router)
+    let turnServer = configuration.turn.map {
+        TURNServer(settings: $0, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+    }
+    var ice = configuration.ice
+    ice.adopt(configuration.turn)
+    ICEServerRoutes(configuration: ice, listening: { turnServer?.listeningAddresses }).register(on: router)
+    if let directory = configuration.publicDirectory {
+        WebClient(directory: directory).register(on: router, logger: logger)
+    } else {
+        router.get("/") { _, _ in
+            Response(
+                status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "The web client is not installed: start with --public-dir PATH.\n")))
+        }
+    }
 
     // NIO refuses frames beyond this outright (close 1009); smaller oversize messages get our JSON
     // `frame_too_large` error first, which is the clearer answer.
@@ -35,9 +51,7 @@ public func buildApplication(
     let serverLogger = logger
     // Services start before the HTTP server and stop after it, so TURN relays drain last.
     var services: [any Service] = [SignalingTickService(hub: hub)]
-    if let turn = configuration.turn {
-        services.append(TURNServer(settings: turn, group: MultiThreadedEventLoopGroup.singleton, logger: logger))
-    }
+    if let turnServer { services.append(turnServer) }
     return Application(
         router: router,
         server: .http1WebSocketUpgrade(

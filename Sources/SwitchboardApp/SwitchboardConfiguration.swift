@@ -24,6 +24,12 @@ public struct SwitchboardConfiguration: Sendable {
     /// The STUN/TURN service; `nil` runs signaling only.
     public var turn: TURNServerSettings? = nil
 
+    /// What `/api/ice-servers` hands out; its ports come from `turn`.
+    public var ice = ICEServerConfiguration()
+
+    /// The browser client's folder (holding `index.html`); `nil` serves no client.
+    public var publicDirectory: String? = nil
+
     /// The defaults.
     public init() {}
 }

@@ -22,6 +22,7 @@ public final class TURNServer: Service, Sendable {
     private let contexts: [ObjectIdentifier: NIOLoopBoundBox<TURNLoopContext>]
     private let loops: [any EventLoop]
     private let listeners = Mutex<[any Channel]>([])
+    private let boundAddresses = Mutex<TURNListeningAddresses?>(nil)
     /// Relay ports in use, shared by every loop.
     public let ports: RelayPortRegistry
     /// Allocation quotas, shared by every loop.
@@ -80,15 +81,21 @@ public final class TURNServer: Service, Sendable {
                     "turn.relay-ip": "\(relays)", "turn.advertised-ip": "\(advertised)", "turn.realm": "\(settings.core.realm)",
                     "turn.relay-ports": "\(settings.relayPorts.lowerBound)-\(settings.relayPorts.upperBound)",
                 ])
-            return TURNListeningAddresses(port: port, tlsPort: tlsPort)
+            let addresses = TURNListeningAddresses(port: port, tlsPort: tlsPort)
+            boundAddresses.withLock { $0 = addresses }
+            return addresses
         } catch {
             for channel in bound { try? await channel.close() }
             throw error
         }
     }
 
+    /// Where the listeners are bound while the service runs (the real ports when the settings asked for 0).
+    public var listeningAddresses: TURNListeningAddresses? { boundAddresses.withLock { $0 } }
+
     /// Closes listeners and ends every allocation.
     public func stop() async {
+        boundAddresses.withLock { $0 = nil }
         let bound = listeners.withLock { channels in
             defer { channels = [] }
             return channels

@@ -166,6 +166,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("unauthorized-burst"), help: "401/438 answers a client address may get in a burst.")
     var unauthorizedBurst = 20.0
 
+    @Option(
+        name: .customLong("public-dir"),
+        help: "Folder of the browser client (default: public/ here, or in the checkout or install holding this binary).")
+    var publicDir: String?
+
+    @Option(
+        name: .customLong("ice-host"),
+        help: "Host name put in STUN/TURN URIs of /api/ice-servers (default: the external address, else the request's host).")
+    var iceHost: String?
+
+    @Option(
+        name: .customLong("turn-credential-ttl"),
+        help: "Seconds the TURN credentials minted by /api/ice-servers and /api/turn stay valid for new allocations.")
+    var turnCredentialTTL = 3600
+
     /// Every option above, for merging environment variables and config files.
     static let optionSpecs: [OptionSpec] =
         [
@@ -174,7 +189,7 @@ struct ServeCommand: AsyncParsableCommand {
             "heartbeat-interval", "grace-period", "held-messages", "held-message-ttl", "resume-history", "max-sessions",
             "turn-port", "turn-tls-port", "tls-cert", "tls-key", "realm", "relay-ports", "default-lifetime", "max-lifetime",
             "user-quota", "total-quota", "max-allocation-bps", "allocation-family", "nonce-lifetime", "nonce-secret",
-            "unauthorized-rate", "unauthorized-burst", "turn-threads",
+            "unauthorized-rate", "unauthorized-burst", "turn-threads", "public-dir", "ice-host", "turn-credential-ttl",
         ].map { OptionSpec($0) }
         + ["turn-user", "turn-secret", "relay-ip", "external-ip", "allow-peer", "deny-peer"].map {
             OptionSpec($0, isRepeatable: true)
@@ -211,6 +226,12 @@ struct ServeCommand: AsyncParsableCommand {
             ("held-message-ttl", heldMessageTTL),
         ] where !(value > 0) {
             throw ValidationError("--\(name) must be greater than 0")
+        }
+        guard (1...604_800).contains(turnCredentialTTL) else {
+            throw ValidationError("--turn-credential-ttl must be 1-604800 seconds")
+        }
+        if let iceHost, iceURIHost(fromAuthority: iceHost) != iceHost {
+            throw ValidationError("--ice-host must be a DNS name, an IPv4 address or a bracketed IPv6 address, without a port")
         }
     }
 
@@ -254,6 +275,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     func makeSwitchboardConfiguration() throws -> SwitchboardConfiguration {
         var configuration = switchboardConfiguration
+        if let publicDir, locateWebClient(explicit: publicDir) == nil {
+            throw ValidationError("--public-dir '\(publicDir)' holds no index.html")
+        }
+        configuration.publicDirectory = locateWebClient(explicit: publicDir)
         if turnPort != 0 {
             do {
                 configuration.turn = try turnOptions.settings(hostAddresses: Self.hostAddresses())
@@ -284,6 +309,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.signaling.heldMessageTTL = .seconds(heldMessageTTL)
         configuration.signaling.historyLimit = resumeHistory
         configuration.signaling.maximumSessions = maxSessions
+        configuration.ice.host = iceHost
+        configuration.ice.secret = turnSecrets.first
+        configuration.ice.credentialTTL = turnCredentialTTL
         return configuration
     }
 
@@ -294,10 +322,17 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let configuration = try makeSwitchboardConfiguration()
+        var logger = Logger(label: "switchboard")
+        logger.logLevel = configuration.logLevel
         if allowLoopbackPeers, configuration.turn != nil {
-            Logger(label: "switchboard").warning(
+            logger.warning(
                 "CONFIG WARNING: --allow-loopback-peers lets TURN clients reach this host's loopback services. Tests only; never in production."
             )
+        }
+        if let directory = configuration.publicDirectory {
+            logger.info("web client", metadata: ["http.public-dir": "\(directory)"])
+        } else {
+            logger.warning("web client not found: no public/index.html here or beside the binary; pass --public-dir")
         }
         let app = try buildApplication(configuration)
         try await app.runService()

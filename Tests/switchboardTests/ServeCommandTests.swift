@@ -34,6 +34,7 @@ struct ServeCommandTests {
     @Test(arguments: [
         ["--log-level", "loud"], ["--http-port", "70000"], ["--room-capacity", "0"],
         ["--room-capacity", "100", "--max-room-capacity", "10"], ["--grace-period", "0"], ["--outbound-queue", "0"],
+        ["--turn-credential-ttl", "0"], ["--ice-host", "example.org:3478"], ["--ice-host", "::1"],
     ])
     func invalidValuesFailValidation(arguments: [String]) {
         #expect(throws: (any Error).self) { try ServeCommand.parse(arguments) }
