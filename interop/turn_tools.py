@@ -219,7 +219,7 @@ def start_switchboard(workdir: Path, *, allow_loopback: bool = True, user: bool 
     `rfc5766_channels` passes --rfc5766-channel-numbers: turnutils_uclient picks channel numbers at
     random in 0x4000-0x7FFF, and RFC 8656 alone allows only 0x4000-0x4FFF (400 otherwise).
     """
-    from conftest import server_binary  # the interop suite's own binary lookup ($SWITCHBOARD_BIN)
+    from server_process import server_binary  # the interop suite's own binary lookup ($SWITCHBOARD_BIN)
 
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()

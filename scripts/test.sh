@@ -15,6 +15,11 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 # coturn's own clients (turnutils_uclient, _peer, _stunclient) drive the TURN interop tests.
 command -v turnutils_uclient >/dev/null || need_apt+=(coturn)
 command -v openssl >/dev/null || need_apt+=(openssl)
+# The browser tests: Debian's Chromium and its driver, run inside a network namespace of their own.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+command -v ip >/dev/null || need_apt+=(iproute2)
+command -v unshare >/dev/null || need_apt+=(util-linux)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${need_apt[@]}"
@@ -44,4 +49,9 @@ step "swift test"
 timeout 1200 swift test --skip-build
 
 step "interop (third-party clients against the real binary)"
-SWITCHBOARD_BIN="$root/.build/debug/switchboard" timeout 1200 "$venv/bin/python" -m pytest interop -q
+SWITCHBOARD_BIN="$root/.build/debug/switchboard" timeout 1200 "$venv/bin/python" -m pytest interop -q --ignore=interop/browser
+
+step "browser calls (headless Chromium in a private network namespace; screenshots in interop/artifacts/screenshots)"
+# Only loopback exists in the namespace, so ICE candidates and media stay on 127.0.0.1 and no port collides.
+SWITCHBOARD_BIN="$root/.build/debug/switchboard" timeout 900 unshare -n -- sh -c \
+  'ip link set lo up && exec "$0" -m pytest interop/browser -q' "$venv/bin/python"
