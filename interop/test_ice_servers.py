@@ -95,7 +95,7 @@ def test_ice_servers_mint_rest_credentials_that_turn_accepts(switchboard, peer):
 
 
 def test_expired_minted_credentials_are_refused_by_turn(switchboard, peer):
-    server = switchboard(secret=SECRET, extra=("--turn-credential-ttl", "2"))
+    server = switchboard(secret=SECRET, extra=("--turn-credential-ttl", "5"))
     turn = split_turn(get_json(server.http_port, "/api/ice-servers"))[1]
     fresh = allocate_and_relay(server, peer, turn["username"], turn["credential"])
     assert fresh.returncode == 0 and fresh.received == fresh.sent > 0, fresh.describe()
@@ -122,6 +122,16 @@ def test_turn_rest_api_answer(switchboard, peer):
     assert get_json(server.http_port, "/api/turn", status=400)["code"] == "unsupported_service"
     assert get_json(server.http_port, "/api/turn?service=turn&username=" + "x" * 129, status=400)["code"] == "invalid_username"
     assert get_json(server.http_port, "/api/turn?service=turn&username=a%0Ab", status=400)["code"] == "invalid_username"
+
+
+def test_credential_requests_are_rate_limited_per_address(switchboard):
+    server = switchboard(secret=SECRET, extra=("--join-rate", "0.2", "--join-burst", "3"))
+    for path in ("/api/ice-servers", "/api/turn?service=turn", "/api/ice-servers"):
+        get_json(server.http_port, path)
+    for path in ("/api/ice-servers", "/api/turn?service=turn"):
+        assert get_json(server.http_port, path, status=429)["code"] == "rate_limited"
+    status, _, body = get(server.http_port, "/")
+    assert status == 200, "the page itself is not limited"
 
 
 def test_tls_and_external_address_shape_the_uris(switchboard):

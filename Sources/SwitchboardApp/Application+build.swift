@@ -34,7 +34,10 @@ public func buildApplication(
     }
     var ice = configuration.ice
     ice.adopt(configuration.turn)
-    ICEServerRoutes(configuration: ice, listening: { turnServer?.listeningAddresses }).register(on: router)
+    ICEServerRoutes(
+        configuration: ice, listening: { turnServer?.listeningAddresses },
+        limiter: AddressRateLimiter(rate: configuration.signaling.joinRate, burst: configuration.signaling.joinBurst)
+    ).register(on: router)
     if let directory = configuration.publicDirectory {
         WebClient(directory: directory).register(on: router, logger: logger)
     } else {

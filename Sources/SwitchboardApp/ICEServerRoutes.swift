@@ -11,14 +11,26 @@ struct ICEServerRoutes: Sendable {
     let configuration: ICEServerConfiguration
     /// Where TURN really listens once it runs (the configured ports may be 0 in tests).
     let listening: @Sendable () -> TURNListeningAddresses?
+    /// Credentials per client address (the join rate: one page load is one join).
+    let limiter: AddressRateLimiter
 
     func register(on router: Router<SignalingRequestContext>) {
         router.get("/api/ice-servers") { request, context in
-            try self.iceServers(request: request, context: context)
+            try limited(context) { try self.iceServers(request: request, context: context) }
         }
         router.get("/api/turn") { request, context in
-            try self.turnREST(request: request, context: context)
+            try limited(context) { try self.turnREST(request: request, context: context) }
         }
+    }
+
+    private func limited(_ context: SignalingRequestContext, _ answer: () throws -> Response) throws -> Response {
+        let address = context.remoteAddress?.ipAddress ?? "unknown"
+        guard limiter.allow(address) else {
+            return try jsonResponse(
+                APIError(code: "rate_limited", message: "too many credential requests from this address; retry shortly"),
+                status: .tooManyRequests)
+        }
+        return try answer()
     }
 
     private func iceServers(request: Request, context: SignalingRequestContext) throws -> Response {

@@ -3,8 +3,8 @@ import Hummingbird
 import Logging
 import Signaling
 
-/// Finds the browser client's folder: `explicit` if it holds an `index.html`, else the first of `public/` in the
-/// working directory, `public/` in a checkout holding the executable, or `share/switchboard/public` beside its `bin/`.
+/// Finds the browser client's folder: `explicit` if it holds an `index.html`, else `public/` of the Switchboard
+/// checkout in the working directory or holding the executable, else `share/switchboard/public` beside its `bin/`.
 public func locateWebClient(explicit: String?) -> String? {
     WebClient.locate(explicit: explicit)
 }
@@ -15,10 +15,11 @@ struct WebClient: Sendable {
     /// The folder holding `index.html`.
     let directory: String
 
-    /// Nothing but this server may supply scripts, styles or connections: the client works air-gapped.
+    /// Nothing but this server may supply scripts, styles or connections (CSP 3's 'self' covers its ws:/wss:):
+    /// the client works air-gapped.
     static let contentSecurityPolicy =
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-        + "media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; "
+        + "media-src 'self' blob: mediastream:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
         + "frame-ancestors 'none'; form-action 'self'"
 
     func register(on router: Router<SignalingRequestContext>, logger: Logger) {
@@ -33,12 +34,14 @@ struct WebClient: Sendable {
     static func locate(explicit: String?, executablePath: String = CommandLine.arguments.first ?? "") -> String? {
         if let explicit { return hasIndex(explicit) ? explicit : nil }
         let executableDirectory = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath().deletingLastPathComponent()
+        // Only a Switchboard checkout (a Package.swift beside public/) or an install's share/ folder: an unrelated
+        // public/ that happens to lie above the binary or in the working directory is never served.
+        let checkouts =
+            [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
+            + (1...4).map { depth in (0..<depth).reduce(executableDirectory) { url, _ in url.deletingLastPathComponent() } }
         let candidates =
-            [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("public")]
-            + (1...4).map { depth in
-                (0..<depth).reduce(executableDirectory) { url, _ in url.deletingLastPathComponent() }
-                    .appendingPathComponent("public")
-            }
+            checkouts.filter { FileManager.default.fileExists(atPath: $0.appendingPathComponent("Package.swift").path) }
+            .map { $0.appendingPathComponent("public") }
             + [executableDirectory.deletingLastPathComponent().appendingPathComponent("share/switchboard/public")]
         return candidates.map(\.path).first(where: hasIndex)
     }

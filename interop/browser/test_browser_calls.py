@@ -86,13 +86,23 @@ def test_two_browsers_call_through_a_room_link(web_server, browsers):
 
 
 def test_relay_only_call_goes_through_switchboards_turn(web_server, browsers):
-    _, _, people = start_call(web_server, browsers, ["Alice", "Bob"], query="?relay=1")
+    base = web_server("--relay-ports", "50000-50999")
+    args = web_server.servers[0].args
+    turn_port = int(args[args.index("--turn-port") + 1])
+    _, _, people = start_call(lambda: base, browsers, ["Alice", "Bob"], query="?relay=1")
     for browser, _ in people:
         state = browser.state()
         assert state["relayOnly"] is True
         turn_urls = [url for url in state["iceServers"] if url.startswith("turn:")]
         assert turn_urls, f"the page must have TURN URIs from /api/ice-servers: {state['iceServers']}"
     wait_for_media_and_chat(people, expected_type="relay")
+    for browser, own_id in people:
+        for peer in browser.state()["peers"].values():
+            # Both ends are relay addresses of this server (127.0.0.1, from its --relay-ports) through its TURN URI.
+            assert peer["relayURL"] and peer["relayURL"].startswith(f"turn:127.0.0.1:{turn_port}?"), peer
+            for address in (peer["localAddress"], peer["remoteAddress"]):
+                host, port = address.rsplit(":", 1)
+                assert host == "127.0.0.1" and 50000 <= int(port) <= 50999, peer
     for browser, _ in people:
         browser.click("#toggle-stats")
         browser.wait_until(lambda s: all((p["stats"] or {}).get("inKbps") for p in s["peers"].values()), "bitrates sampled")

@@ -36,6 +36,7 @@ export class Call {
     this.options = options;
     this.hooks = hooks;
     this.ended = false;
+    this.pickingScreen = false;
     this.media = new LocalMedia();
     this.ice = new IceServerSource();
     this.signaling = new SignalingClient({
@@ -178,12 +179,17 @@ export class Call {
 
   async toggleScreenShare() {
     if (this.media.screenTrack) return this.stopScreenShare();
+    // A second click while the browser's picker is open must not start a second capture.
+    if (this.pickingScreen) return;
+    this.pickingScreen = true;
     let track;
     try {
       track = await this.media.startScreenShare(() => this.stopScreenShare());
     } catch (error) {
       if (error.name !== 'NotAllowedError') addNotice(`Screen sharing failed: ${error.message}`);
       return; // NotAllowedError: the user cancelled the picker
+    } finally {
+      this.pickingScreen = false;
     }
     if (this.ended) return this.media.stopScreenShare();
     state.screenSharing = true;
@@ -204,6 +210,12 @@ export class Call {
     try {
       const previous = await this.media.switchDevice(kind, deviceId);
       const track = kind === 'audio' ? this.media.audioTrack : this.media.cameraTrack;
+      if (this.ended) {
+        // The call ended while the device opened: nothing may keep a camera or microphone live.
+        this.media.stop();
+        previous?.stop();
+        return;
+      }
       // While sharing, the screen stays on the wire; the new camera waits for the share to end.
       if (kind === 'audio' || !this.media.screenTrack) await this.mesh.setOutgoingTrack(kind, track);
       previous?.stop();

@@ -28,7 +28,8 @@ const fields = () => ({
 });
 
 // Control characters are refused by the server; strip them rather than fail.
-const cleanName = (text) => text.replace(/\p{Cc}/gu, '').trim().slice(0, 64);
+// By code points, as the server counts: a UTF-16 slice could split an emoji and make the name invalid.
+const cleanName = (text) => [...text.replace(/\p{Cc}/gu, '').trim()].slice(0, 64).join('');
 
 /** At `/`: pick a room and go there. `route.room` pre-fills the room (e.g. an invalid link). */
 export function showPicker(route) {

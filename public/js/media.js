@@ -5,7 +5,9 @@
 
 const PERMISSION_ERRORS = new Set(['NotAllowedError', 'SecurityError']);
 const CAMERA = { width: { ideal: 1280 }, height: { ideal: 720 } };
-const ATTEMPTS = [{ audio: true, video: CAMERA }, { audio: true }];
+// Camera and microphone are separate devices and separate permissions: when both together fail, each
+// alone may still work (a blocked camera with an allowed microphone is an audio-only call).
+const ATTEMPTS = [{ audio: true, video: CAMERA }, { audio: true }, { video: CAMERA }];
 
 export class LocalMedia {
   constructor() {
@@ -43,27 +45,22 @@ export class LocalMedia {
       return;
     }
     let lastError = null;
+    let denied = false;
     for (const constraints of ATTEMPTS) {
       try {
         this.adopt(await navigator.mediaDevices.getUserMedia(constraints));
         if (!this.cameraTrack) this.problem = { code: 'no_camera', message: `No camera (${lastError?.name}) — audio only.` };
+        else if (!this.audioTrack) this.problem = { code: 'no_microphone', message: `No microphone (${lastError?.name}) — video only.` };
         return;
       } catch (error) {
-        if (PERMISSION_ERRORS.has(error.name)) {
-          this.problem = {
-            code: 'permission_denied',
-            message: 'Camera/microphone permission denied — you can still watch and chat.',
-          };
-          return;
-        }
-        // NotFoundError, OverconstrainedError, NotReadableError…: try with less.
+        // NotAllowedError, NotFoundError, OverconstrainedError, NotReadableError…: try with less.
+        denied ||= PERMISSION_ERRORS.has(error.name);
         lastError = error;
       }
     }
-    this.problem = {
-      code: 'no_devices',
-      message: `No usable camera or microphone (${lastError?.name}) — you can still watch and chat.`,
-    };
+    this.problem = denied
+      ? { code: 'permission_denied', message: 'Camera/microphone permission denied — you can still watch and chat.' }
+      : { code: 'no_devices', message: `No usable camera or microphone (${lastError?.name}) — you can still watch and chat.` };
   }
 
   adopt(stream) {
@@ -116,14 +113,25 @@ export class LocalMedia {
       // Some devices (phones) cannot open a second camera while the first is live.
       if (!previous || error.name !== 'NotReadableError') throw error;
       previous.stop();
-      track = await open();
+      try {
+        track = await open();
+      } catch (reopenError) {
+        // The old device is stopped now: take it back rather than keep sending an ended track.
+        track = (await navigator.mediaDevices.getUserMedia({ [kind]: kind === 'video' ? CAMERA : true })).getTracks()[0];
+        this.replaceLocal(kind, previous, track);
+        throw reopenError;
+      }
     }
+    this.replaceLocal(kind, previous, track);
+    return previous;
+  }
+
+  replaceLocal(kind, previous, track) {
     track.enabled = previous ? previous.enabled : true;
     if (previous) this.stream.removeTrack(previous);
     this.stream.addTrack(track);
     if (kind === 'audio') this.audioTrack = track;
     else this.cameraTrack = track;
-    return previous;
   }
 
   /** Starts capturing a screen; `onEnded` runs when the browser's own "Stop sharing" is used. */

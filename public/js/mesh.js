@@ -140,6 +140,9 @@ export class Mesh {
     Object.assign(member.record, {
       candidateType: sample.candidateType,
       remoteCandidateType: sample.remoteCandidateType,
+      localAddress: sample.localAddress,
+      remoteAddress: sample.remoteAddress,
+      relayURL: sample.relayURL,
       framesDecoded: sample.framesDecoded,
       bytesReceived: sample.bytesReceived,
       stats: {

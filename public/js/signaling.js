@@ -186,7 +186,8 @@ export class SignalingClient {
   abandon(socket) {
     if (socket !== this.socket) return;
     detach(socket);
-    if (socket.readyState === WebSocket.CONNECTING) socket.close();
+    // Close it whatever its state, so a silent socket does not linger until TCP gives up.
+    if (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN) socket.close();
     this.closed(socket, { code: 1006, reason: '' });
   }
 

@@ -5,6 +5,9 @@
 
 const POLL_EVERY_MS = 1000;
 
+const endpoint = (candidate) =>
+  candidate.address?.includes(':') ? `[${candidate.address}]:${candidate.port}` : `${candidate.address}:${candidate.port}`;
+
 /** One sample; `previous` (the last sample of the same connection) turns totals into rates. */
 export async function sampleStats(pc, previous) {
   const report = await pc.getStats();
@@ -48,6 +51,10 @@ export async function sampleStats(pc, previous) {
     totals,
     candidateType: local?.candidateType ?? null,
     remoteCandidateType: remote?.candidateType ?? null,
+    // Where the media goes: for a relay candidate, the TURN server's relay address and its URI.
+    localAddress: local ? endpoint(local) : null,
+    remoteAddress: remote ? endpoint(remote) : null,
+    relayURL: local?.candidateType === 'relay' ? (local.url ?? null) : null,
     rttMs: typeof pair?.currentRoundTripTime === 'number' ? pair.currentRoundTripTime * 1000 : null,
     inKbps: previous ? kbps(totals.bytesIn, previous.totals.bytesIn) : null,
     outKbps: previous ? kbps(totals.bytesOut, previous.totals.bytesOut) : null,
