@@ -73,6 +73,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "SocketIOProtocol",
+            dependencies: ["SignalingCore"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Signaling",
             dependencies: [
                 "SignalingCore",
@@ -166,6 +171,11 @@ let package = Package(
         .testTarget(
             name: "SignalingCoreTests",
             dependencies: ["SignalingCore", "SwitchboardTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SocketIOProtocolTests",
+            dependencies: ["SocketIOProtocol", "SignalingCore"],
             swiftSettings: strict
         ),
         .testTarget(
