@@ -1,0 +1,22 @@
+/// Engine.IO server settings (defaults are the reference server's).
+public struct EngineIOConfiguration: Sendable {
+    /// How often the server pings.
+    public var pingInterval: Duration = .milliseconds(25_000)
+    /// How long a pong may take before the session is closed.
+    public var pingTimeout: Duration = .milliseconds(20_000)
+    /// Largest HTTP body (and WebSocket message) accepted; also the `maxPayload` announced to clients.
+    public var maxPayload = 1_000_000
+    /// How long a polling → WebSocket upgrade may take after its probe.
+    public var upgradeTimeout: Duration = .seconds(10)
+    /// Origins allowed to make cross-origin requests (`*` for any); none by default.
+    public var corsOrigins: [String] = []
+
+    public init() {}
+}
+
+extension Duration {
+    var milliseconds: Int {
+        let (seconds, attoseconds) = components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}

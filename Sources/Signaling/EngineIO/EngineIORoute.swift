@@ -1,0 +1,265 @@
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import SocketIOProtocol
+
+/// Engine.IO v4 over HTTP long-polling and WebSocket at one path (`/engine.io/`, `/socket.io/`).
+public struct EngineIORoute: Sendable {
+    let server: EngineIOServer
+    let logger: Logger
+
+    public init(server: EngineIOServer, logger: Logger) {
+        self.server = server
+        self.logger = logger
+    }
+
+    /// The error bodies of the reference server (packages/engine.io/lib/server.ts).
+    enum HandshakeError: Int {
+        case unknownTransport = 0
+        case unknownSession = 1
+        case badHandshakeMethod = 2
+        case badRequest = 3
+        case forbidden = 4
+        case unsupportedProtocolVersion = 5
+
+        var message: String {
+            switch self {
+            case .unknownTransport: "Transport unknown"
+            case .unknownSession: "Session ID unknown"
+            case .badHandshakeMethod: "Bad handshake method"
+            case .badRequest: "Bad request"
+            case .forbidden: "Forbidden"
+            case .unsupportedProtocolVersion: "Unsupported protocol version"
+            }
+        }
+    }
+
+    /// Adds GET, POST and OPTIONS at `path` (the router matches it with or without a trailing slash).
+    public func register(on router: Router<SignalingRequestContext>, path: String) {
+        let upgrade = WebSocketUpgradeMiddleware<SignalingRequestContext>(
+            shouldUpgrade: { request, _ in try self.shouldUpgrade(request) },
+            onUpgrade: { inbound, outbound, context in
+                await self.serveWebSocket(request: context.request, inbound: inbound, outbound: outbound)
+            })
+        do {
+            let routePath = path
+            router.get(RouterPath(routePath)) { request, context -> Response in
+                if request.headers[.upgrade]?.lowercased() == "websocket" {
+                    return try await upgrade.handle(request, context: context) { _, _ in Response(status: .notFound) }
+                }
+                return self.cors(request, await self.get(request, context: context))
+            }
+            router.post(RouterPath(routePath)) { request, context -> Response in
+                self.cors(request, await self.post(request, context: context))
+            }
+            for method in [HTTPRequest.Method.put, .delete, .patch] {
+                router.on(RouterPath(routePath), method: method) { request, _ -> Response in
+                    self.cors(request, self.otherMethod(request))
+                }
+            }
+            router.on(RouterPath(routePath), method: .options) { request, _ -> Response in
+                var response = Response(status: .noContent)
+                response.headers[.accessControlAllowMethods] = "GET, POST"
+                response.headers[.accessControlAllowHeaders] = request.headers[.accessControlRequestHeaders] ?? "content-type"
+                return self.cors(request, response)
+            }
+        }
+    }
+
+    // MARK: Polling
+
+    private func get(_ request: Request, context: SignalingRequestContext) async -> Response {
+        let query = request.uri.queryParameters
+        if let error = checkQuery(query) { return Self.errorResponse(error) }
+        guard query.get("transport") == "polling" else { return Self.errorResponse(.badRequest) }
+        guard let sid = query.get("sid") else {
+            let session = await server.open(transport: .polling)
+            return Self.pollingResponse([await session.handshake.packet])
+        }
+        guard let session = server.session(sid) else { return Self.errorResponse(.unknownSession) }
+        // A client that gives up on its pending GET ends the session (the v4 suite's "cancelled polling request").
+        let channel = context.channel
+        channel.closeFuture.whenComplete { _ in Task { await session.pollCancelled() } }
+        switch await session.poll() {
+        case .packets(let packets): return Self.pollingResponse(packets)
+        case .refused: return Self.errorResponse(.badRequest)
+        }
+    }
+
+    private func post(_ request: Request, context: SignalingRequestContext) async -> Response {
+        let query = request.uri.queryParameters
+        if let error = checkQuery(query) { return Self.errorResponse(error) }
+        guard query.get("transport") == "polling" else { return Self.errorResponse(.badRequest) }
+        guard let sid = query.get("sid") else { return Self.errorResponse(.badHandshakeMethod) }
+        guard let session = server.session(sid) else { return Self.errorResponse(.unknownSession) }
+        guard await session.beginPost() else { return Self.errorResponse(.badRequest) }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: server.configuration.maxPayload)
+        } catch {
+            await session.endPost()
+            await session.transportFailed("transport error")
+            return Response(status: .contentTooLarge)
+        }
+        let packets: [EngineIOPacket]
+        do {
+            packets = try EngineIOPollingPayload.decode(String(buffer: body))
+        } catch {
+            await session.endPost()
+            await session.transportFailed("parse error")
+            return Self.errorResponse(.badRequest)
+        }
+        let accepted = await session.receive(packets)
+        await session.endPost()
+        guard accepted else { return Self.errorResponse(.badRequest) }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "ok")))
+    }
+
+    /// Only GET opens a session and only GET and POST carry one.
+    private func otherMethod(_ request: Request) -> Response {
+        let query = request.uri.queryParameters
+        if let error = checkQuery(query) { return Self.errorResponse(error) }
+        guard let sid = query.get("sid") else { return Self.errorResponse(.badHandshakeMethod) }
+        return Self.errorResponse(server.session(sid) == nil ? .unknownSession : .badRequest)
+    }
+
+    private func checkQuery(_ query: Parameters) -> HandshakeError? {
+        guard query.get("EIO") == "4" else { return .unsupportedProtocolVersion }
+        guard let transport = query.get("transport"), transport == "polling" || transport == "websocket" else {
+            return .unknownTransport
+        }
+        return nil
+    }
+
+    static func pollingResponse(_ packets: [EngineIOPacket]) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=UTF-8"
+        return Response(
+            status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: EngineIOPollingPayload.encode(packets))))
+    }
+
+    static func errorResponse(_ error: HandshakeError) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        let body = "{\"code\":\(error.rawValue),\"message\":\"\(error.message)\"}"
+        return Response(status: .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    private func cors(_ request: Request, _ response: Response) -> Response {
+        let allowed = server.configuration.corsOrigins
+        guard let origin = request.headers[.origin], !allowed.isEmpty else { return response }
+        var response = response
+        if allowed.contains("*") {
+            response.headers[.accessControlAllowOrigin] = "*"
+        } else if allowed.contains(origin) {
+            response.headers[.accessControlAllowOrigin] = origin
+            response.headers[.accessControlAllowCredentials] = "true"
+            response.headers[.vary] = "Origin"
+        }
+        return response
+    }
+
+    // MARK: WebSocket
+
+    private func shouldUpgrade(_ request: Request) throws -> RouterShouldUpgrade {
+        let query = request.uri.queryParameters
+        if let error = checkQuery(query) { throw HTTPError(.badRequest, message: error.message) }
+        guard query.get("transport") == "websocket" else { throw HTTPError(.badRequest, message: HandshakeError.badRequest.message) }
+        if let sid = query.get("sid"), server.session(sid) == nil {
+            throw HTTPError(.badRequest, message: HandshakeError.unknownSession.message)
+        }
+        return .upgrade([:])
+    }
+
+    private func serveWebSocket(request: Request, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        let (frames, continuation) = AsyncStream.makeStream(of: EngineIOPacket.self)
+        let session: EngineIOSession
+        var upgrading = false
+        if let sid = request.uri.queryParameters.get("sid") {
+            // Only a polling session that is not already upgrading may upgrade; any other WebSocket naming
+            // the sid (a second one, or one after the upgrade) is closed.
+            guard let existing = server.session(sid), await existing.canUpgrade else {
+                try? await outbound.close(.normalClosure, reason: nil)
+                return
+            }
+            session = existing
+            upgrading = true
+        } else {
+            session = await server.open(transport: .webSocket)
+            continuation.yield(await session.handshake.packet)
+            await session.attach(webSocket: continuation)
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await Self.write(frames, to: outbound) }
+            await read(inbound, session: session, upgrading: upgrading, outbound: outbound, continuation: continuation)
+            // Let the writer send what is queued and the close frame; cancelling it could lose both.
+            continuation.finish()
+            group.addTask { try? await Task.sleep(for: .seconds(2)) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func read(
+        _ inbound: WebSocketInboundStream, session: EngineIOSession, upgrading: Bool, outbound: WebSocketOutboundWriter,
+        continuation: AsyncStream<EngineIOPacket>.Continuation
+    ) async {
+        var upgrading = upgrading
+        var probed = false
+        do {
+            for try await message in inbound.messages(maxSize: server.configuration.maxPayload) {
+                let packet: EngineIOPacket
+                switch message {
+                case .text(let text):
+                    do {
+                        packet = try EngineIOPacket(parsing: Substring(text), allowBase64: false)
+                    } catch {
+                        if !upgrading { await session.transportFailed("parse error") }
+                        return
+                    }
+                case .binary(let buffer):
+                    packet = EngineIOPacket(binaryFrame: Array(buffer.readableBytesView))
+                }
+                if upgrading {
+                    // The upgrade handshake: 2probe → 3probe (the pending GET gets a noop), then 5.
+                    if !probed, packet == EngineIOPacket(.ping, "probe") {
+                        guard await session.beginUpgrade() else { return }
+                        probed = true
+                        continuation.yield(EngineIOPacket(.pong, "probe"))
+                    } else if probed, packet.type == .upgrade {
+                        upgrading = false
+                        await session.attach(webSocket: continuation)
+                    } else {
+                        await session.abandonUpgrade()
+                        return
+                    }
+                    continue
+                }
+                guard await session.receive([packet]) else { return }
+            }
+        } catch {
+            logger.debug("engine.io websocket read failed", metadata: ["error": "\(error)"])
+        }
+        if upgrading {
+            await session.abandonUpgrade()
+        } else {
+            await session.transportFailed("transport close")
+        }
+    }
+
+    private static func write(_ frames: AsyncStream<EngineIOPacket>, to outbound: WebSocketOutboundWriter) async {
+        do {
+            for await packet in frames {
+                switch packet.webSocketFrame {
+                case .text(let text): try await outbound.write(.text(text))
+                case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+                }
+            }
+            try await outbound.close(.normalClosure, reason: nil)
+        } catch {}
+    }
+}

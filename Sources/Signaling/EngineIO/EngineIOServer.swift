@@ -1,0 +1,36 @@
+import Synchronization
+
+/// The live Engine.IO sessions of one endpoint, by sid.
+public final class EngineIOServer: Sendable {
+    let configuration: EngineIOConfiguration
+    let application: any EngineIOApplication
+    private let sessions = Mutex<[String: EngineIOSession]>([:])
+
+    public init(configuration: EngineIOConfiguration, application: any EngineIOApplication) {
+        self.configuration = configuration
+        self.application = application
+    }
+
+    func session(_ sid: String) -> EngineIOSession? {
+        sessions.withLock { $0[sid] }
+    }
+
+    /// Opens a session on `transport` and starts its heartbeat.
+    func open(transport: EngineIOSession.Transport) async -> EngineIOSession {
+        // 120 bits, as base64url: unguessable, and JSON-safe for the `open` packet.
+        let sid = SecureIdentifiers.randomBase64URL(byteCount: 15)
+        let session = EngineIOSession(
+            sid: sid, transport: transport, configuration: configuration, application: application,
+            onEnd: { [weak self] sid in self?.remove(sid) })
+        sessions.withLock { $0[sid] = session }
+        await session.start()
+        return session
+    }
+
+    private func remove(_ sid: String) {
+        _ = sessions.withLock { $0.removeValue(forKey: sid) }
+    }
+
+    /// Sessions open now.
+    public var count: Int { sessions.withLock { $0.count } }
+}

@@ -1,0 +1,233 @@
+import SocketIOProtocol
+
+/// What runs on top of Engine.IO: the Socket.IO layer, or the echo of the conformance fixture.
+public protocol EngineIOApplication: Sendable {
+    /// A session opened.
+    func opened(_ session: EngineIOSession) async
+    /// A `message` packet arrived.
+    func received(_ payload: EngineIOPacket.Payload, on session: EngineIOSession) async
+    /// The session ended (`reason` as the reference server names it: "transport close", "ping timeout", …).
+    func closed(_ session: EngineIOSession, reason: String) async
+}
+
+/// One Engine.IO session: its transport, the packets waiting for it, its heartbeat.
+///
+/// Polling sessions hold at most one pending GET (it gets every queued packet at once) and one POST;
+/// WebSocket sessions write through `webSocketFrames`. An upgrade moves a polling session to a WebSocket.
+public actor EngineIOSession {
+    /// The session id (also in the `open` packet).
+    public nonisolated let sid: String
+    let configuration: EngineIOConfiguration
+    private let application: any EngineIOApplication
+    private let onEnd: @Sendable (String) async -> Void
+
+    enum Transport { case polling, webSocket }
+    private(set) var transport: Transport
+    private(set) var isClosed = false
+    private(set) var isUpgrading = false
+    private var queue: [EngineIOPacket] = []
+    private var pendingPoll: CheckedContinuation<[EngineIOPacket], Never>?
+    private(set) var postInProgress = false
+    private var webSocket: AsyncStream<EngineIOPacket>.Continuation?
+    private var awaitingPong = false
+    private var heartbeat: Task<Void, Never>?
+
+    init(
+        sid: String, transport: Transport, configuration: EngineIOConfiguration, application: any EngineIOApplication,
+        onEnd: @escaping @Sendable (String) async -> Void
+    ) {
+        self.sid = sid
+        self.transport = transport
+        self.configuration = configuration
+        self.application = application
+        self.onEnd = onEnd
+    }
+
+    /// The handshake this session announces.
+    var handshake: EngineIOHandshake {
+        EngineIOHandshake(
+            sid: sid, upgrades: transport == .polling ? ["websocket"] : [],
+            pingInterval: configuration.pingInterval.milliseconds, pingTimeout: configuration.pingTimeout.milliseconds,
+            maxPayload: configuration.maxPayload)
+    }
+
+    func start() async {
+        heartbeat = Task { await self.beat() }
+        await application.opened(self)
+    }
+
+    /// Queues a packet for the client (the application's way out).
+    public func send(_ packet: EngineIOPacket) {
+        guard !isClosed else { return }
+        if transport == .webSocket, let webSocket {
+            webSocket.yield(packet)
+        } else {
+            queue.append(packet)
+            flushPoll()
+        }
+    }
+
+    /// Queues a `message`.
+    public func send(message payload: EngineIOPacket.Payload) {
+        var packet = EngineIOPacket(.message)
+        packet.payload = payload
+        send(packet)
+    }
+
+    /// Ends the session (the application's way to close it).
+    public func close() async {
+        await end(reason: "forced close", notifyClient: true)
+    }
+
+    // MARK: Polling
+
+    enum PollOutcome {
+        case packets([EngineIOPacket])
+        case refused
+    }
+
+    /// A GET: answers at once when packets wait, else when one comes (or the session ends or upgrades).
+    func poll() async -> PollOutcome {
+        guard !isClosed, transport == .polling else { return .refused }
+        if pendingPoll != nil {
+            // A second GET while one is pending breaks the protocol: the session ends.
+            await end(reason: "transport error", notifyClient: true)
+            return .refused
+        }
+        if isUpgrading { return .packets([EngineIOPacket(.noop)]) }
+        if !queue.isEmpty {
+            defer { queue.removeAll() }
+            return .packets(queue)
+        }
+        let packets = await withCheckedContinuation { pendingPoll = $0 }
+        return .packets(packets)
+    }
+
+    /// The client went away while its GET was pending: the session ends.
+    func pollCancelled() async {
+        guard pendingPoll != nil, !isClosed else { return }
+        await end(reason: "transport close", notifyClient: false)
+    }
+
+    private func flushPoll() {
+        guard let pendingPoll, !queue.isEmpty else { return }
+        self.pendingPoll = nil
+        let packets = queue
+        queue.removeAll()
+        pendingPoll.resume(returning: packets)
+    }
+
+    private func releasePoll(with packet: EngineIOPacket) {
+        guard let pendingPoll else { return }
+        self.pendingPoll = nil
+        pendingPoll.resume(returning: [packet])
+    }
+
+    /// Marks a POST as in progress; `false` if one already is (the session then ends).
+    func beginPost() async -> Bool {
+        guard !isClosed, transport == .polling, !postInProgress else {
+            if postInProgress { await end(reason: "transport error", notifyClient: true) }
+            return false
+        }
+        postInProgress = true
+        return true
+    }
+
+    func endPost() { postInProgress = false }
+
+    // MARK: Packets from the client
+
+    /// Handles packets from a POST or a WebSocket frame; `false` if one was invalid here (the session ended).
+    func receive(_ packets: [EngineIOPacket]) async -> Bool {
+        for packet in packets {
+            guard !isClosed else { return false }
+            switch packet.type {
+            case .message:
+                await application.received(packet.payload, on: self)
+            case .pong:
+                awaitingPong = false
+            case .close:
+                await end(reason: "transport close", notifyClient: false)
+                return true
+            case .open, .ping, .upgrade, .noop:
+                // Not sent by v4 clients outside the upgrade handshake.
+                await end(reason: "parse error", notifyClient: true)
+                return false
+            }
+        }
+        return true
+    }
+
+    /// The session ended because its transport failed (bad frame, closed socket).
+    func transportFailed(_ reason: String) async {
+        await end(reason: reason, notifyClient: false)
+    }
+
+    // MARK: WebSocket
+
+    /// Attaches a WebSocket as this session's only transport (a WebSocket-only session, or a finished upgrade).
+    func attach(webSocket continuation: AsyncStream<EngineIOPacket>.Continuation) {
+        webSocket = continuation
+        transport = .webSocket
+        isUpgrading = false
+        for packet in queue { continuation.yield(packet) }
+        queue.removeAll()
+        if isClosed { continuation.finish() }
+    }
+
+    /// Whether a WebSocket may start upgrading this session.
+    var canUpgrade: Bool { !isClosed && transport == .polling && !isUpgrading }
+
+    /// A `2probe` on an upgrading WebSocket: the pending GET is released with a noop so the client can
+    /// finish; `false` if this session cannot upgrade.
+    func beginUpgrade() -> Bool {
+        guard !isClosed, transport == .polling, !isUpgrading else { return false }
+        isUpgrading = true
+        releasePoll(with: EngineIOPacket(.noop))
+        return true
+    }
+
+    /// The upgrade did not complete: polling goes on.
+    func abandonUpgrade() {
+        isUpgrading = false
+    }
+
+    // MARK: Heartbeat and end
+
+    private func beat() async {
+        while !isClosed {
+            do {
+                try await Task.sleep(for: configuration.pingInterval)
+                guard !isClosed else { return }
+                awaitingPong = true
+                send(EngineIOPacket(.ping))
+                try await Task.sleep(for: configuration.pingTimeout)
+            } catch {
+                return
+            }
+            if awaitingPong, !isClosed {
+                await end(reason: "ping timeout", notifyClient: false)
+                return
+            }
+        }
+    }
+
+    private func end(reason: String, notifyClient: Bool) async {
+        guard !isClosed else { return }
+        isClosed = true
+        heartbeat?.cancel()
+        if notifyClient {
+            if let webSocket {
+                webSocket.yield(EngineIOPacket(.close))
+            } else {
+                releasePoll(with: EngineIOPacket(.close))
+            }
+        } else {
+            releasePoll(with: EngineIOPacket(.noop))
+        }
+        webSocket?.finish()
+        queue.removeAll()
+        await onEnd(sid)
+        await application.closed(self, reason: reason)
+    }
+}

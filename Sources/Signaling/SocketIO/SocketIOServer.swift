@@ -1,0 +1,115 @@
+import SignalingCore
+import SocketIOProtocol
+import Synchronization
+
+/// Socket.IO v5 on top of Engine.IO: namespaces, the parser rules, binary attachments, connectTimeout.
+///
+/// Any packet that breaks the parser rules closes that client's Engine.IO session, and only it.
+public final class SocketIOServer: EngineIOApplication {
+    private let namespaces: [String: any SocketIONamespaceHandler]
+    private let connectTimeout: Duration
+    private let maximumAttachments: Int
+    private let clients = Mutex<[String: ClientState]>([:])
+
+    struct ClientState {
+        var sockets: [String: SocketIOSocket] = [:]
+        var assembler = SocketIOBinaryAssembler()
+        var connectTimer: Task<Void, Never>?
+    }
+
+    public init(
+        namespaces: [String: any SocketIONamespaceHandler], connectTimeout: Duration = .seconds(45), maximumAttachments: Int = 10
+    ) {
+        self.namespaces = namespaces
+        self.connectTimeout = connectTimeout
+        self.maximumAttachments = maximumAttachments
+    }
+
+    public func opened(_ session: EngineIOSession) async {
+        let timeout = connectTimeout
+        // A client that joins no namespace in time is closed (connectTimeout).
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            guard !Task.isCancelled, let self else { return }
+            if self.clients.withLock({ $0[session.sid]?.sockets.isEmpty ?? false }) { await session.close() }
+        }
+        clients.withLock { $0[session.sid] = ClientState(connectTimer: timer) }
+    }
+
+    public func received(_ payload: EngineIOPacket.Payload, on session: EngineIOSession) async {
+        let completed: SocketIOPacket?
+        do {
+            completed = try assemble(payload, sid: session.sid)
+        } catch {
+            await session.close()
+            return
+        }
+        guard let packet = completed else { return }
+        await handle(packet, on: session)
+    }
+
+    public func closed(_ session: EngineIOSession, reason: String) async {
+        guard let state = clients.withLock({ $0.removeValue(forKey: session.sid) }) else { return }
+        state.connectTimer?.cancel()
+        for socket in state.sockets.values {
+            await namespaces[socket.namespace]?.disconnected(socket, reason: reason)
+        }
+    }
+
+    private func assemble(_ payload: EngineIOPacket.Payload, sid: String) throws(SocketIOParseError) -> SocketIOPacket? {
+        try clients.withLock { clients throws(SocketIOParseError) -> SocketIOPacket? in
+            guard var state = clients[sid] else { return nil }
+            defer { clients[sid] = state }
+            switch payload {
+            case .text(let text):
+                let (header, count) = try SocketIOPacket.parse(text, maximumAttachments: maximumAttachments)
+                return try state.assembler.begin(header, attachmentCount: count)
+            case .binary(let bytes):
+                return try state.assembler.add(bytes)
+            }
+        }
+    }
+
+    private func handle(_ packet: SocketIOPacket, on session: EngineIOSession) async {
+        let socket = clients.withLock { $0[session.sid]?.sockets[packet.namespace] }
+        switch packet.type {
+        case .connect:
+            await connect(packet, on: session, existing: socket)
+        case .disconnect:
+            guard let socket else { return }
+            _ = clients.withLock { $0[session.sid]?.sockets.removeValue(forKey: packet.namespace) }
+            await namespaces[packet.namespace]?.disconnected(socket, reason: "client namespace disconnect")
+        case .event, .binaryEvent:
+            guard let socket, case .array(let items)? = packet.data, let name = items.first else { return }
+            await namespaces[packet.namespace]?.event(
+                socket, name: name, arguments: Array(items.dropFirst()), attachments: packet.attachments, ackID: packet.id)
+        case .ack, .binaryAck:
+            guard let socket, let id = packet.id, case .array(let items)? = packet.data else { return }
+            await namespaces[packet.namespace]?.acknowledged(socket, id: id, arguments: items, attachments: packet.attachments)
+        case .connectError:
+            // Only servers send CONNECT_ERROR.
+            await session.close()
+        }
+    }
+
+    private func connect(_ packet: SocketIOPacket, on session: EngineIOSession, existing: SocketIOSocket?) async {
+        let namespace = packet.namespace
+        guard existing == nil else { return }
+        guard let handler = namespaces[namespace] else {
+            await send(SocketIOPacket(.connectError, namespace: namespace, data: ["message": "Invalid namespace"]), on: session)
+            return
+        }
+        let socket = SocketIOSocket(id: SecureIdentifiers.randomBase64URL(byteCount: 15), namespace: namespace, session: session)
+        if let refusal = await handler.admit(socket, auth: packet.data) {
+            await send(SocketIOPacket(.connectError, namespace: namespace, data: ["message": .string(refusal)]), on: session)
+            return
+        }
+        clients.withLock { $0[session.sid]?.sockets[namespace] = socket }
+        await send(SocketIOPacket(.connect, namespace: namespace, data: ["sid": .string(socket.id)]), on: session)
+        await handler.connected(socket, auth: packet.data)
+    }
+
+    private func send(_ packet: SocketIOPacket, on session: EngineIOSession) async {
+        await session.send(message: .text(packet.encoded))
+    }
+}
