@@ -145,7 +145,7 @@ public actor EngineIOSession {
             case .message:
                 await application.received(packet.payload, on: self)
             case .pong:
-                awaitingPong = false
+                pongReceived()
             case .close:
                 await end(reason: "transport close", notifyClient: false)
                 return true
@@ -194,22 +194,26 @@ public actor EngineIOSession {
 
     // MARK: Heartbeat and end
 
+    /// One heartbeat round: ping after `pingInterval`, end the session if no pong within `pingTimeout`.
+    /// A pong starts the next round, so pings follow pongs by `pingInterval`, as in the reference server.
     private func beat() async {
-        while !isClosed {
-            do {
-                try await Task.sleep(for: configuration.pingInterval)
-                guard !isClosed else { return }
-                awaitingPong = true
-                send(EngineIOPacket(.ping))
-                try await Task.sleep(for: configuration.pingTimeout)
-            } catch {
-                return
-            }
-            if awaitingPong, !isClosed {
-                await end(reason: "ping timeout", notifyClient: false)
-                return
-            }
+        do {
+            try await Task.sleep(for: configuration.pingInterval)
+            guard !isClosed else { return }
+            awaitingPong = true
+            send(EngineIOPacket(.ping))
+            try await Task.sleep(for: configuration.pingTimeout)
+        } catch {
+            return  // a pong came and started the next round
         }
+        if awaitingPong, !isClosed { await end(reason: "ping timeout", notifyClient: false) }
+    }
+
+    private func pongReceived() {
+        guard awaitingPong else { return }
+        awaitingPong = false
+        heartbeat?.cancel()
+        heartbeat = Task { await self.beat() }
     }
 
     private func end(reason: String, notifyClient: Bool) async {
