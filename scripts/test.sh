@@ -49,7 +49,8 @@ step "swift test"
 timeout 1200 swift test --skip-build
 
 step "interop (third-party clients against the real binary)"
-SWITCHBOARD_BIN="$root/.build/debug/switchboard" timeout 1200 "$venv/bin/python" -m pytest interop -q --ignore=interop/browser
+SWITCHBOARD_BIN="$root/.build/debug/switchboard" SWITCHBOARD_FIXTURE_BIN="$root/.build/debug/socketio-conformance-fixture" \
+  timeout 1200 "$venv/bin/python" -m pytest interop -q --ignore=interop/browser
 
 step "browser calls (headless Chromium in a private network namespace; screenshots in interop/artifacts/screenshots)"
 # Only loopback exists in the namespace, so ICE candidates and media stay on 127.0.0.1 and no port collides.
