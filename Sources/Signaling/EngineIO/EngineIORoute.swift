@@ -43,28 +43,25 @@ public struct EngineIORoute: Sendable {
             onUpgrade: { inbound, outbound, context in
                 await self.serveWebSocket(request: context.request, inbound: inbound, outbound: outbound)
             })
-        do {
-            let routePath = path
-            router.get(RouterPath(routePath)) { request, context -> Response in
-                if request.headers[.upgrade]?.lowercased() == "websocket" {
-                    return try await upgrade.handle(request, context: context) { _, _ in Response(status: .notFound) }
-                }
-                return self.cors(request, await self.get(request, context: context))
+        router.get(RouterPath(path)) { request, context -> Response in
+            if request.headers[.upgrade]?.lowercased() == "websocket" {
+                return try await upgrade.handle(request, context: context) { _, _ in Response(status: .notFound) }
             }
-            router.post(RouterPath(routePath)) { request, context -> Response in
-                self.cors(request, await self.post(request, context: context))
+            return self.cors(request, await self.get(request, context: context))
+        }
+        router.post(RouterPath(path)) { request, context -> Response in
+            self.cors(request, await self.post(request, context: context))
+        }
+        for method in [HTTPRequest.Method.put, .delete, .patch] {
+            router.on(RouterPath(path), method: method) { request, _ -> Response in
+                self.cors(request, self.otherMethod(request))
             }
-            for method in [HTTPRequest.Method.put, .delete, .patch] {
-                router.on(RouterPath(routePath), method: method) { request, _ -> Response in
-                    self.cors(request, self.otherMethod(request))
-                }
-            }
-            router.on(RouterPath(routePath), method: .options) { request, _ -> Response in
-                var response = Response(status: .noContent)
-                response.headers[.accessControlAllowMethods] = "GET, POST"
-                response.headers[.accessControlAllowHeaders] = request.headers[.accessControlRequestHeaders] ?? "content-type"
-                return self.cors(request, response)
-            }
+        }
+        router.on(RouterPath(path), method: .options) { request, _ -> Response in
+            var response = Response(status: .noContent)
+            response.headers[.accessControlAllowMethods] = "GET, POST"
+            response.headers[.accessControlAllowHeaders] = request.headers[.accessControlRequestHeaders] ?? "content-type"
+            return self.cors(request, response)
         }
     }
 
@@ -80,9 +77,10 @@ public struct EngineIORoute: Sendable {
         }
         guard let session = server.session(sid) else { return Self.errorResponse(.unknownSession) }
         // A client that gives up on its pending GET ends the session (the v4 suite's "cancelled polling request").
-        let channel = context.channel
-        channel.closeFuture.whenComplete { _ in Task { await session.pollCancelled() } }
-        switch await session.poll() {
+        // Only this GET's connection counts: a client may poll over a new connection while an older one closes.
+        let connection = ObjectIdentifier(context.channel)
+        context.channel.closeFuture.whenComplete { _ in Task { await session.pollCancelled(on: connection) } }
+        switch await session.poll(on: connection) {
         case .packets(let packets): return Self.pollingResponse(packets)
         case .refused: return Self.errorResponse(.badRequest)
         }

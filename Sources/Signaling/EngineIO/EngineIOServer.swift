@@ -30,7 +30,4 @@ public final class EngineIOServer: Sendable {
     private func remove(_ sid: String) {
         _ = sessions.withLock { $0.removeValue(forKey: sid) }
     }
-
-    /// Sessions open now.
-    public var count: Int { sessions.withLock { $0.count } }
 }

@@ -27,6 +27,8 @@ public actor EngineIOSession {
     private(set) var isUpgrading = false
     private var queue: [EngineIOPacket] = []
     private var pendingPoll: CheckedContinuation<[EngineIOPacket], Never>?
+    /// The HTTP connection the pending GET came on.
+    private var pendingPollConnection: ObjectIdentifier?
     private(set) var postInProgress = false
     private var webSocket: AsyncStream<EngineIOPacket>.Continuation?
     private var awaitingPong = false
@@ -87,7 +89,7 @@ public actor EngineIOSession {
     }
 
     /// A GET: answers at once when packets wait, else when one comes (or the session ends or upgrades).
-    func poll() async -> PollOutcome {
+    func poll(on connection: ObjectIdentifier) async -> PollOutcome {
         guard !isClosed, transport == .polling else { return .refused }
         if pendingPoll != nil {
             // A second GET while one is pending breaks the protocol: the session ends.
@@ -99,13 +101,14 @@ public actor EngineIOSession {
             defer { queue.removeAll() }
             return .packets(queue)
         }
+        pendingPollConnection = connection
         let packets = await withCheckedContinuation { pendingPoll = $0 }
         return .packets(packets)
     }
 
-    /// The client went away while its GET was pending: the session ends.
-    func pollCancelled() async {
-        guard pendingPoll != nil, !isClosed else { return }
+    /// An HTTP connection closed: if the pending GET came on it, the client gave up and the session ends.
+    func pollCancelled(on connection: ObjectIdentifier) async {
+        guard pendingPoll != nil, pendingPollConnection == connection, !isClosed else { return }
         await end(reason: "transport close", notifyClient: false)
     }
 
