@@ -140,6 +140,8 @@ public struct NativeWebSocketRoute: Sendable {
                 case .replay(let messages):
                     for message in messages { try await outbound.write(.text(message.json)) }
                     outbox.didWrite()
+                case .acknowledge:
+                    outbox.didWrite()  // only transports with acks ask for these
                 case .close(let error):
                     if let error, error.code.isFatal {
                         try await outbound.close(.policyViolation, reason: error.code.rawValue)

@@ -11,6 +11,18 @@ final class Outbox: Sendable {
         case message(OutboundMessage)
         case replay([OutboundMessage])
         case close(SignalingError?)
+        /// The request a transport wants acknowledged was handled; its direct replies are here, not queued apart.
+        case acknowledge(Acknowledgement)
+    }
+
+    /// The outcome of one acknowledged request.
+    struct Acknowledgement: Sendable {
+        /// The request's id, as given to the hub.
+        var requestID: JSONValue?
+        /// The request's wire type (`join`, `leave`, `message`).
+        var requestType: String
+        /// Its direct replies: a non-fatal `error`, or `full`. Empty when it succeeded.
+        var replies: [ServerMessage]
     }
 
     let items: AsyncStream<Item>
@@ -43,6 +55,11 @@ final class Outbox: Sendable {
         }
         continuation.yield(item)
         return true
+    }
+
+    /// Queues a request's acknowledgement after what the request caused.
+    func enqueue(_ acknowledgement: Acknowledgement) -> Bool {
+        enqueue(item: .acknowledge(acknowledgement))
     }
 
     /// Queues a close after the messages already queued.

@@ -44,6 +44,37 @@ public actor SignalingHub {
         return outboxes[connection] != nil
     }
 
+    /// Handles a request whose sender waits for an acknowledgement (a Socket.IO ack): its direct,
+    /// non-fatal replies go into one ``Outbox/Acknowledgement`` queued after everything else it caused.
+    /// Returns whether the connection stays open.
+    func received(acknowledging request: ClientRequest, on connection: ConnectionID) -> Bool {
+        var actions = state.requestReceived(request, on: connection, now: clock.now())
+        var replies: [ServerMessage] = []
+        actions.removeAll { action in
+            guard case .send(connection, let outbound) = action, outbound.seq == nil else { return false }
+            switch outbound.message {
+            case .error(let error) where !error.code.isFatal && error.requestID == request.id:
+                replies.append(outbound.message)
+                return true
+            case .full(_, _, let requestID) where requestID == request.id:
+                replies.append(outbound.message)
+                return true
+            default:
+                return false
+            }
+        }
+        perform(actions)
+        guard let outbox = outboxes[connection] else { return false }
+        let acknowledgement = Outbox.Acknowledgement(requestID: request.id, requestType: request.message.type, replies: replies)
+        if !outbox.enqueue(acknowledgement) { dropSlowConsumer(connection) }
+        return outboxes[connection] != nil
+    }
+
+    /// The room a connection's session is in, if any.
+    func room(of connection: ConnectionID) -> RoomName? {
+        state.session(for: connection).flatMap { state.room(of: $0) }
+    }
+
     /// Answers an undecodable frame; returns whether the connection stays open.
     func rejected(_ error: SignalingError, on connection: ConnectionID) -> Bool {
         perform(state.invalidFrameReceived(error, on: connection, now: clock.now()))

@@ -48,6 +48,16 @@ extension ClientRequest {
     }
 }
 
+extension JoinRequest {
+    /// Validates join fields (`room`, `name`, `password`, `capacity`) by the rules of a `/ws` join, for
+    /// transports that carry them otherwise; errors name `requestType`.
+    public static func decode(fields: [String: JSONValue], requestType: String) throws(SignalingError) -> JoinRequest {
+        var reader = FieldReader(fields: fields)
+        reader.requestType = requestType
+        return try reader.joinRequest()
+    }
+}
+
 /// Typed access to request fields that reports precise, request-referencing errors.
 private struct FieldReader {
     let fields: [String: JSONValue]

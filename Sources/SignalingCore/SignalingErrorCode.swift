@@ -34,6 +34,8 @@ public enum SignalingErrorCode: String, Sendable, CaseIterable {
     case resumeFailed = "resume_failed"
     /// The session's outbound history no longer covers what the client missed.
     case resumeGap = "resume_gap"
+    /// A `POST /send` named no open event stream (its token is unknown, or the stream ended).
+    case unknownStream = "unknown_stream"
     /// The server is at its session limit.
     case serverFull = "server_full"
     /// The frame exceeds the maximum frame size (fatal).

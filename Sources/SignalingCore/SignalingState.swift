@@ -35,6 +35,11 @@ public struct SignalingState: Sendable {
         rooms[room]?.members
     }
 
+    /// The room a session is in.
+    public func room(of session: SessionID) -> RoomName? {
+        sessions[session]?.room
+    }
+
     /// The session a connection speaks for.
     public func session(for connection: ConnectionID) -> SessionID? {
         connections[connection]

@@ -29,6 +29,15 @@ public func buildApplication(
     router.get("/healthz") { _, _ in "ok\n" }
     NativeWebSocketRoute(hub: hub, maxMessageBytes: configuration.maxMessageBytes, logger: logger)
         .register(on: router)
+    ServerSentEventsRoute(
+        hub: hub, maxMessageBytes: configuration.maxMessageBytes, keepaliveInterval: configuration.heartbeatInterval,
+        bufferLimit: configuration.outboundQueueLimit, cors: CORSPolicy(origins: configuration.engineIO.corsOrigins), logger: logger
+    ).register(on: router)
+    let socketIO = SocketIOServer(
+        namespaces: ["/": SocketIOSignalingNamespace(hub: hub, settings: configuration.socketIOSignaling, logger: logger)],
+        connectTimeout: configuration.socketIOConnectTimeout)
+    EngineIORoute(server: EngineIOServer(configuration: configuration.engineIO, application: socketIO), logger: logger)
+        .register(on: router, path: "/socket.io")
     let turnServer = configuration.turn.map {
         TURNServer(settings: $0, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
     }
@@ -50,7 +59,8 @@ public func buildApplication(
 
     // NIO refuses frames beyond this outright (close 1009); smaller oversize messages get our JSON
     // `frame_too_large` error first, which is the clearer answer.
-    let webSocketFrameLimit = max(configuration.maxMessageBytes * 4, 1 << 16)
+    // Engine.IO messages may be as large as its maxPayload.
+    let webSocketFrameLimit = max(configuration.maxMessageBytes * 4, configuration.engineIO.maxPayload, 1 << 16)
     let serverLogger = logger
     // Services start before the HTTP server and stop after it, so TURN relays drain last.
     var services: [any Service] = [SignalingTickService(hub: hub)]

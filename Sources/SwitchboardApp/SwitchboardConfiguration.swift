@@ -1,4 +1,5 @@
 import Logging
+import Signaling
 import SignalingCore
 import TURNServer
 
@@ -20,6 +21,13 @@ public struct SwitchboardConfiguration: Sendable {
     public var outboundQueueLimit = 256
     /// Interval between WebSocket pings; a connection silent for two intervals is dead.
     public var heartbeatInterval: Duration = .seconds(10)
+
+    /// Engine.IO settings of the Socket.IO endpoint at `/socket.io/` (heartbeat, payload limit, CORS).
+    public var engineIO = EngineIOConfiguration()
+    /// How long a Socket.IO client may take to join a namespace after its Engine.IO handshake.
+    public var socketIOConnectTimeout: Duration = .seconds(45)
+    /// Socket.IO signaling: capacity of rooms its joins create, and the codelab's `log` events.
+    public var socketIOSignaling = SocketIOSignalingNamespace.Settings()
 
     /// The STUN/TURN service; `nil` runs signaling only.
     public var turn: TURNServerSettings? = nil

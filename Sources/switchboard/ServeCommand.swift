@@ -181,6 +181,30 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Seconds the TURN credentials minted by /api/ice-servers and /api/turn stay valid for new allocations.")
     var turnCredentialTTL = 3600
 
+    @Option(
+        name: .customLong("cors-origin"),
+        help: "Origin allowed to call /socket.io/ and /events cross-origin, or '*' for any (repeatable; none by default).")
+    var corsOrigins: [String] = []
+
+    @Option(name: .customLong("socketio-ping-interval"), help: "Seconds between Engine.IO pings on /socket.io/.")
+    var socketIOPingInterval = 25.0
+
+    @Option(name: .customLong("socketio-ping-timeout"), help: "Seconds a Socket.IO client may take to answer a ping.")
+    var socketIOPingTimeout = 20.0
+
+    @Option(
+        name: .customLong("socketio-max-payload"),
+        help: "Largest Engine.IO HTTP body or WebSocket message on /socket.io/, in bytes (maxHttpBufferSize).")
+    var socketIOMaxPayload = 1_000_000
+
+    @Option(
+        name: .customLong("socketio-room-capacity"),
+        help: "Capacity of rooms created by Socket.IO 'create or join' and 'join' (the tutorials' rooms of 2).")
+    var socketIORoomCapacity = 2
+
+    @Flag(name: .customLong("socketio-log-events"), help: "Send the codelab's 'log' events (server notes) to Socket.IO clients.")
+    var socketIOLogEvents = false
+
     /// Every option above, for merging environment variables and config files.
     static let optionSpecs: [OptionSpec] =
         [
@@ -190,11 +214,12 @@ struct ServeCommand: AsyncParsableCommand {
             "turn-port", "turn-tls-port", "tls-cert", "tls-key", "realm", "relay-ports", "default-lifetime", "max-lifetime",
             "user-quota", "total-quota", "max-allocation-bps", "allocation-family", "nonce-lifetime", "nonce-secret",
             "unauthorized-rate", "unauthorized-burst", "turn-threads", "public-dir", "ice-host", "turn-credential-ttl",
+            "socketio-ping-interval", "socketio-ping-timeout", "socketio-max-payload", "socketio-room-capacity",
         ].map { OptionSpec($0) }
-        + ["turn-user", "turn-secret", "relay-ip", "external-ip", "allow-peer", "deny-peer"].map {
+        + ["turn-user", "turn-secret", "relay-ip", "external-ip", "allow-peer", "deny-peer", "cors-origin"].map {
             OptionSpec($0, isRepeatable: true)
         }
-        + [OptionSpec("allow-loopback-peers", isFlag: true), OptionSpec("rfc5766-channel-numbers", isFlag: true)]
+        + ["allow-loopback-peers", "rfc5766-channel-numbers", "socketio-log-events"].map { OptionSpec($0, isFlag: true) }
 
     static func mergedArguments(_ arguments: [String]) throws -> [String] {
         do {
@@ -214,16 +239,21 @@ struct ServeCommand: AsyncParsableCommand {
         guard roomCapacity >= 1, maxRoomCapacity >= roomCapacity else {
             throw ValidationError("--room-capacity must be at least 1 and at most --max-room-capacity")
         }
+        guard socketIORoomCapacity <= maxRoomCapacity else {
+            throw ValidationError("--socketio-room-capacity must be at most --max-room-capacity")
+        }
         for (name, value) in [
             ("max-message-bytes", maxMessageBytes), ("outbound-queue", outboundQueue), ("held-messages", heldMessages),
-            ("resume-history", resumeHistory), ("max-sessions", maxSessions),
+            ("resume-history", resumeHistory), ("max-sessions", maxSessions), ("socketio-max-payload", socketIOMaxPayload),
+            ("socketio-room-capacity", socketIORoomCapacity),
         ] where value < 1 {
             throw ValidationError("--\(name) must be at least 1")
         }
         for (name, value) in [
             ("message-rate", messageRate), ("message-burst", messageBurst), ("join-rate", joinRate),
             ("join-burst", joinBurst), ("heartbeat-interval", heartbeatInterval), ("grace-period", gracePeriod),
-            ("held-message-ttl", heldMessageTTL),
+            ("held-message-ttl", heldMessageTTL), ("socketio-ping-interval", socketIOPingInterval),
+            ("socketio-ping-timeout", socketIOPingTimeout),
         ] where !(value > 0) {
             throw ValidationError("--\(name) must be greater than 0")
         }
@@ -312,6 +342,12 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.ice.host = iceHost
         configuration.ice.secret = turnSecrets.first
         configuration.ice.credentialTTL = turnCredentialTTL
+        configuration.engineIO.pingInterval = .milliseconds(Int64(socketIOPingInterval * 1000))
+        configuration.engineIO.pingTimeout = .milliseconds(Int64(socketIOPingTimeout * 1000))
+        configuration.engineIO.maxPayload = socketIOMaxPayload
+        configuration.engineIO.corsOrigins = corsOrigins
+        configuration.socketIOSignaling.roomCapacity = socketIORoomCapacity
+        configuration.socketIOSignaling.logEvents = socketIOLogEvents
         return configuration
     }
 

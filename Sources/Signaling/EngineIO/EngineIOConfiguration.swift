@@ -8,6 +8,8 @@ public struct EngineIOConfiguration: Sendable {
     public var maxPayload = 1_000_000
     /// How long a polling → WebSocket upgrade may take after its probe.
     public var upgradeTimeout: Duration = .seconds(10)
+    /// Packets queued for one client before it is closed as a slow consumer (it stopped polling or reading).
+    public var maximumQueuedPackets = 1024
     /// Origins allowed to make cross-origin requests (`*` for any); none by default.
     public var corsOrigins: [String] = []
 

@@ -41,7 +41,10 @@ public struct EngineIORoute: Sendable {
         let upgrade = WebSocketUpgradeMiddleware<SignalingRequestContext>(
             shouldUpgrade: { request, _ in try self.shouldUpgrade(request) },
             onUpgrade: { inbound, outbound, context in
-                await self.serveWebSocket(request: context.request, inbound: inbound, outbound: outbound)
+                let closeFrames = await CloseFrameObserver.install(on: context.requestContext.channel)
+                await self.serveWebSocket(
+                    request: context.request, remoteAddress: context.requestContext.remoteAddress?.ipAddress, inbound: inbound,
+                    outbound: outbound, closeFrames: closeFrames)
             })
         router.get(RouterPath(path)) { request, context -> Response in
             if request.headers[.upgrade]?.lowercased() == "websocket" {
@@ -58,10 +61,8 @@ public struct EngineIORoute: Sendable {
             }
         }
         router.on(RouterPath(path), method: .options) { request, _ -> Response in
-            var response = Response(status: .noContent)
-            response.headers[.accessControlAllowMethods] = "GET, POST"
-            response.headers[.accessControlAllowHeaders] = request.headers[.accessControlRequestHeaders] ?? "content-type"
-            return self.cors(request, response)
+            CORSPolicy(origins: self.server.configuration.corsOrigins).preflight(
+                request, methods: "GET, POST", defaultHeaders: "content-type")
         }
     }
 
@@ -72,7 +73,7 @@ public struct EngineIORoute: Sendable {
         if let error = checkQuery(query) { return Self.errorResponse(error) }
         guard query.get("transport") == "polling" else { return Self.errorResponse(.badRequest) }
         guard let sid = query.get("sid") else {
-            let session = await server.open(transport: .polling)
+            let session = await server.open(transport: .polling, remoteAddress: context.remoteAddress?.ipAddress)
             return Self.pollingResponse([await session.handshake.packet])
         }
         guard let session = server.session(sid) else { return Self.errorResponse(.unknownSession) }
@@ -148,17 +149,7 @@ public struct EngineIORoute: Sendable {
     }
 
     private func cors(_ request: Request, _ response: Response) -> Response {
-        let allowed = server.configuration.corsOrigins
-        guard let origin = request.headers[.origin], !allowed.isEmpty else { return response }
-        var response = response
-        if allowed.contains("*") {
-            response.headers[.accessControlAllowOrigin] = "*"
-        } else if allowed.contains(origin) {
-            response.headers[.accessControlAllowOrigin] = origin
-            response.headers[.accessControlAllowCredentials] = "true"
-            response.headers[.vary] = "Origin"
-        }
-        return response
+        CORSPolicy(origins: server.configuration.corsOrigins).apply(to: response, for: request)
     }
 
     // MARK: WebSocket
@@ -173,8 +164,13 @@ public struct EngineIORoute: Sendable {
         return .upgrade([:])
     }
 
-    private func serveWebSocket(request: Request, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
-        let (frames, continuation) = AsyncStream.makeStream(of: EngineIOPacket.self)
+    private func serveWebSocket(
+        request: Request, remoteAddress: String?, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
+        closeFrames: CloseFrameObserver?
+    ) async {
+        // Bounded: a client that stops reading is closed as a slow consumer rather than growing memory.
+        let (frames, continuation) = AsyncStream.makeStream(
+            of: EngineIOPacket.self, bufferingPolicy: .bufferingOldest(server.configuration.maximumQueuedPackets))
         let session: EngineIOSession
         var upgrading = false
         if let sid = request.uri.queryParameters.get("sid") {
@@ -187,13 +183,15 @@ public struct EngineIORoute: Sendable {
             session = existing
             upgrading = true
         } else {
-            session = await server.open(transport: .webSocket)
+            session = await server.open(transport: .webSocket, remoteAddress: remoteAddress)
             continuation.yield(await session.handshake.packet)
             await session.attach(webSocket: continuation)
         }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await Self.write(frames, to: outbound) }
-            await read(inbound, session: session, upgrading: upgrading, outbound: outbound, continuation: continuation)
+            await read(
+                inbound, session: session, upgrading: upgrading, outbound: outbound, continuation: continuation,
+                closeFrames: closeFrames)
             // Let the writer send what is queued and the close frame; cancelling it could lose both.
             continuation.finish()
             group.addTask { try? await Task.sleep(for: .seconds(2)) }
@@ -204,7 +202,7 @@ public struct EngineIORoute: Sendable {
 
     private func read(
         _ inbound: WebSocketInboundStream, session: EngineIOSession, upgrading: Bool, outbound: WebSocketOutboundWriter,
-        continuation: AsyncStream<EngineIOPacket>.Continuation
+        continuation: AsyncStream<EngineIOPacket>.Continuation, closeFrames: CloseFrameObserver?
     ) async {
         var upgrading = upgrading
         var probed = false
@@ -245,7 +243,8 @@ public struct EngineIORoute: Sendable {
         if upgrading {
             await session.abandonUpgrade()
         } else {
-            await session.transportFailed("transport close")
+            // A close frame is the client leaving on purpose; anything else is a lost transport.
+            await session.transportFailed(closeFrames?.closeFrameReceived == true ? "client close" : "transport close")
         }
     }
 

@@ -15,12 +15,12 @@ public final class EngineIOServer: Sendable {
         sessions.withLock { $0[sid] }
     }
 
-    /// Opens a session on `transport` and starts its heartbeat.
-    func open(transport: EngineIOSession.Transport) async -> EngineIOSession {
+    /// Opens a session on `transport` for the client at `remoteAddress` and starts its heartbeat.
+    func open(transport: EngineIOSession.Transport, remoteAddress: String?) async -> EngineIOSession {
         // 120 bits, as base64url: unguessable, and JSON-safe for the `open` packet.
         let sid = SecureIdentifiers.randomBase64URL(byteCount: 15)
         let session = EngineIOSession(
-            sid: sid, transport: transport, configuration: configuration, application: application,
+            sid: sid, remoteAddress: remoteAddress, transport: transport, configuration: configuration, application: application,
             onEnd: { [weak self] sid in self?.remove(sid) })
         sessions.withLock { $0[sid] = session }
         await session.start()

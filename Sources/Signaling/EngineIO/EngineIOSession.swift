@@ -6,7 +6,8 @@ public protocol EngineIOApplication: Sendable {
     func opened(_ session: EngineIOSession) async
     /// A `message` packet arrived.
     func received(_ payload: EngineIOPacket.Payload, on session: EngineIOSession) async
-    /// The session ended (`reason` as the reference server names it: "transport close", "ping timeout", …).
+    /// The session ended. `reason` is "client close" when the client closed it (a close packet or WebSocket
+    /// close frame), else as the reference server names it: "transport close", "ping timeout", "forced close", …
     func closed(_ session: EngineIOSession, reason: String) async
 }
 
@@ -17,6 +18,8 @@ public protocol EngineIOApplication: Sendable {
 public actor EngineIOSession {
     /// The session id (also in the `open` packet).
     public nonisolated let sid: String
+    /// The client's IP address, as the TCP connection that opened the session saw it.
+    public nonisolated let remoteAddress: String?
     let configuration: EngineIOConfiguration
     private let application: any EngineIOApplication
     private let onEnd: @Sendable (String) async -> Void
@@ -35,10 +38,12 @@ public actor EngineIOSession {
     private var heartbeat: Task<Void, Never>?
 
     init(
-        sid: String, transport: Transport, configuration: EngineIOConfiguration, application: any EngineIOApplication,
+        sid: String, remoteAddress: String?, transport: Transport, configuration: EngineIOConfiguration,
+        application: any EngineIOApplication,
         onEnd: @escaping @Sendable (String) async -> Void
     ) {
         self.sid = sid
+        self.remoteAddress = remoteAddress
         self.transport = transport
         self.configuration = configuration
         self.application = application
@@ -59,10 +64,12 @@ public actor EngineIOSession {
     }
 
     /// Queues a packet for the client (the application's way out).
-    public func send(_ packet: EngineIOPacket) {
+    public func send(_ packet: EngineIOPacket) async {
         guard !isClosed else { return }
         if transport == .webSocket, let webSocket {
-            webSocket.yield(packet)
+            if case .dropped = webSocket.yield(packet) { await end(reason: "slow consumer", notifyClient: false) }
+        } else if queue.count >= configuration.maximumQueuedPackets {
+            await end(reason: "slow consumer", notifyClient: true)
         } else {
             queue.append(packet)
             flushPoll()
@@ -70,10 +77,10 @@ public actor EngineIOSession {
     }
 
     /// Queues a `message`.
-    public func send(message payload: EngineIOPacket.Payload) {
+    public func send(message payload: EngineIOPacket.Payload) async {
         var packet = EngineIOPacket(.message)
         packet.payload = payload
-        send(packet)
+        await send(packet)
     }
 
     /// Ends the session (the application's way to close it).
@@ -150,7 +157,7 @@ public actor EngineIOSession {
             case .pong:
                 pongReceived()
             case .close:
-                await end(reason: "transport close", notifyClient: false)
+                await end(reason: "client close", notifyClient: false)
                 return true
             case .open, .ping, .upgrade, .noop:
                 // Not sent by v4 clients outside the upgrade handshake.
@@ -204,7 +211,7 @@ public actor EngineIOSession {
             try await Task.sleep(for: configuration.pingInterval)
             guard !isClosed else { return }
             awaitingPong = true
-            send(EngineIOPacket(.ping))
+            await send(EngineIOPacket(.ping))
             try await Task.sleep(for: configuration.pingTimeout)
         } catch {
             return  // a pong came and started the next round

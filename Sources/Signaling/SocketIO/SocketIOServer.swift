@@ -99,12 +99,24 @@ public final class SocketIOServer: EngineIOApplication {
             await send(SocketIOPacket(.connectError, namespace: namespace, data: ["message": "Invalid namespace"]), on: session)
             return
         }
-        let socket = SocketIOSocket(id: SecureIdentifiers.randomBase64URL(byteCount: 15), namespace: namespace, session: session)
-        if let refusal = await handler.admit(socket, auth: packet.data) {
-            await send(SocketIOPacket(.connectError, namespace: namespace, data: ["message": .string(refusal)]), on: session)
+        let socket: SocketIOSocket
+        switch await handler.admit(namespace: namespace, auth: packet.data, session: session) {
+        case .accept(let socketID):
+            socket = SocketIOSocket(id: socketID, namespace: namespace, session: session)
+        case .refuse(let message):
+            await send(SocketIOPacket(.connectError, namespace: namespace, data: ["message": .string(message)]), on: session)
             return
         }
-        clients.withLock { $0[session.sid]?.sockets[namespace] = socket }
+        let stored = clients.withLock { clients -> Bool in
+            guard clients[session.sid] != nil else { return false }
+            clients[session.sid]?.sockets[namespace] = socket
+            return true
+        }
+        // The session ended while the handler admitted the socket: `closed` has run, so end the socket here.
+        guard stored else {
+            await handler.disconnected(socket, reason: "transport close")
+            return
+        }
         await send(SocketIOPacket(.connect, namespace: namespace, data: ["sid": .string(socket.id)]), on: session)
         await handler.connected(socket, auth: packet.data)
     }

@@ -33,10 +33,18 @@ public struct SocketIOSocket: Sendable, Hashable {
     }
 }
 
+/// A namespace's answer to a CONNECT.
+public enum SocketIOAdmission: Sendable {
+    /// Admitted; the CONNECT answer carries `socketID`.
+    case accept(socketID: String)
+    /// Refused with a CONNECT_ERROR carrying `message`.
+    case refuse(message: String)
+}
+
 /// What a namespace does with its sockets.
 public protocol SocketIONamespaceHandler: Sendable {
-    /// Whether a client may join with this CONNECT payload: `nil` admits it, a message refuses it (CONNECT_ERROR).
-    func admit(_ socket: SocketIOSocket, auth: JSONValue?) async -> String?
+    /// Whether a client may join `namespace` with this CONNECT payload, and under which socket id.
+    func admit(namespace: String, auth: JSONValue?, session: EngineIOSession) async -> SocketIOAdmission
     /// A client joined the namespace (its CONNECT has been answered).
     func connected(_ socket: SocketIOSocket, auth: JSONValue?) async
     /// An EVENT or BINARY_EVENT; `ackID` is set when the client waits for an ACK.
@@ -48,8 +56,10 @@ public protocol SocketIONamespaceHandler: Sendable {
 }
 
 extension SocketIONamespaceHandler {
-    /// Admits everyone.
-    public func admit(_ socket: SocketIOSocket, auth: JSONValue?) async -> String? { nil }
+    /// Admits everyone, each under a fresh random id.
+    public func admit(namespace: String, auth: JSONValue?, session: EngineIOSession) async -> SocketIOAdmission {
+        .accept(socketID: SecureIdentifiers.randomBase64URL(byteCount: 15))
+    }
     /// Ignores acknowledgements.
     public func acknowledged(_ socket: SocketIOSocket, id: UInt64, arguments: [JSONValue], attachments: [[UInt8]]) async {}
 }

@@ -1,0 +1,212 @@
+import Logging
+import SignalingCore
+import SocketIOProtocol
+import Synchronization
+
+/// Socket.IO signaling on the shared room core: each socket is one hub session, so Socket.IO and `/ws`
+/// clients meet in the same rooms. Events of both vocabularies of ``SocketIOVocabulary`` become hub
+/// requests; hub messages become that socket's vocabulary's events. docs/PROTOCOL.md documents the mapping.
+public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
+    /// Settings of the Socket.IO signaling namespace.
+    public struct Settings: Sendable {
+        /// Capacity of a room created by `create or join` or `join` without a `capacity` option (the tutorials' 2).
+        public var roomCapacity = 2
+        /// Whether to send the codelab's `log` events (server notes) to clients.
+        public var logEvents = false
+
+        public init() {}
+    }
+
+    private let hub: SignalingHub
+    private let settings: Settings
+    private let logger: Logger
+    private let sockets = Mutex<[String: SignalingSocket]>([:])
+
+    /// One socket's hub connection and vocabulary.
+    final class SignalingSocket: Sendable {
+        let connection: ConnectionID
+        let session: SessionID
+        let outbox: Outbox
+        private let vocabularyState = Mutex(SocketIOVocabulary.codelab)
+
+        init(connection: ConnectionID, session: SessionID, outbox: Outbox) {
+            self.connection = connection
+            self.session = session
+            self.outbox = outbox
+        }
+
+        var vocabulary: SocketIOVocabulary {
+            get { vocabularyState.withLock { $0 } }
+            set { vocabularyState.withLock { $0 = newValue } }
+        }
+    }
+
+    /// Creates the namespace over `hub`.
+    public init(hub: SignalingHub, settings: Settings = .init(), logger: Logger) {
+        self.hub = hub
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Disconnect reasons that end the session at once: the client left, or the server closed it.
+    static let cleanReasons: Set<String> = ["client namespace disconnect", "client close", "forced close"]
+
+    // MARK: SocketIONamespaceHandler
+
+    public func admit(namespace: String, auth: JSONValue?, session: EngineIOSession) async -> SocketIOAdmission {
+        let (connection, outbox) = await hub.open(address: ClientAddress(session.remoteAddress ?? "unknown"))
+        guard let id = await hub.session(for: connection) else {
+            // The hub refused the session (its session limit); it already queued the error on the outbox.
+            await hub.ended(connection, clean: true)
+            return .refuse(message: "the server is at its session limit; try again later")
+        }
+        // The socket id is the hub session id, so `joined(room, id)` names the client as `socket.id` does.
+        sockets.withLock { $0[id.rawValue] = SignalingSocket(connection: connection, session: id, outbox: outbox) }
+        return .accept(socketID: id.rawValue)
+    }
+
+    public func connected(_ socket: SocketIOSocket, auth: JSONValue?) async {
+        guard let state = sockets.withLock({ $0[socket.id] }) else { return }
+        Task { await self.write(state, to: socket) }
+    }
+
+    public func disconnected(_ socket: SocketIOSocket, reason: String) async {
+        guard let state = sockets.withLock({ $0.removeValue(forKey: socket.id) }) else { return }
+        // Leaving on purpose (or being closed by the hub) is a clean leave; a lost transport waits out the
+        // grace period, as a dropped `/ws` connection does.
+        await hub.ended(state.connection, clean: Self.cleanReasons.contains(reason))
+    }
+
+    public func event(_ socket: SocketIOSocket, name: JSONValue, arguments: [JSONValue], attachments: [[UInt8]], ackID: UInt64?) async {
+        guard let state = sockets.withLock({ $0[socket.id] }) else { return }
+        let arguments = arguments.map { SocketIOBinaryEmbedding.embed($0, attachments: attachments) }
+        let event = name.stringValue ?? "\(name)"
+        do {
+            let message = try await request(event: event, arguments: arguments, state: state, socket: socket)
+            let request = ClientRequest(message, id: ackID.map { .integer(Int64($0)) })
+            if request.id != nil {
+                _ = await hub.received(acknowledging: request, on: state.connection)
+            } else {
+                _ = await hub.received(request, on: state.connection)
+            }
+        } catch {
+            logger.debug(
+                "rejected socket.io event", metadata: ["sig.session": "\(state.session)", "sig.code": "\(error.code.rawValue)"])
+            if let ackID {
+                await socket.ack(
+                    ackID, [.object(["ok": false, "code": .string(error.code.rawValue), "message": .string(error.message)])])
+            } else {
+                await socket.emit("error", [error.jsonObject])
+            }
+        }
+    }
+
+    // MARK: Events to requests
+
+    private func request(
+        event: String, arguments: [JSONValue], state: SignalingSocket, socket: SocketIOSocket
+    ) async throws(SignalingError) -> ClientMessage {
+        switch event {
+        case "create or join", "join":
+            state.vocabulary = event == "join" ? .joinLeave : .codelab
+            await note(socket, "Received request to \(event) room", arguments.first ?? .null)
+            return .join(try joinRequest(event: event, arguments: arguments))
+        case "leave":
+            if let named = arguments.first, named != .null {
+                let current = await hub.room(of: state.connection)
+                guard named.stringValue == current?.rawValue else {
+                    throw SignalingError(.notInRoom, "not in room \(named.serialized.prefix(80))", requestType: event)
+                }
+            }
+            return .leave
+        case "message":
+            await note(socket, "Client said:", arguments.last ?? .null)
+            // The join/leave vocabulary names the room first; the codelab sends the payload alone.
+            guard state.vocabulary == .joinLeave, arguments.count >= 2 else {
+                guard let data = arguments.first else { throw SignalingError(.missingField, "message needs a payload", requestType: event) }
+                return .message(to: nil, data: data)
+            }
+            let current = await hub.room(of: state.connection)
+            guard arguments[0].stringValue == current?.rawValue else {
+                throw SignalingError(.notInRoom, "not in room \(arguments[0].serialized.prefix(80))", requestType: event)
+            }
+            return .message(to: nil, data: arguments[1])
+        default:
+            throw SignalingError(.unknownType, "unknown event '\(event.prefix(64))'", requestType: String(event.prefix(64)))
+        }
+    }
+
+    /// `create or join`/`join` take the room and, as an extension, an options object with `name`, `password`
+    /// and `capacity`; both are checked as a `/ws` join is.
+    private func joinRequest(event: String, arguments: [JSONValue]) throws(SignalingError) -> JoinRequest {
+        var fields: [String: JSONValue] = [:]
+        if arguments.count > 1 {
+            guard case .object(let options) = arguments[1] else {
+                throw SignalingError(.invalidField, "the second argument of '\(event)' must be an options object", requestType: event)
+            }
+            for key in ["name", "password", "capacity"] { fields[key] = options[key] }
+        }
+        fields["room"] = arguments.first
+        var join = try JoinRequest.decode(fields: fields, requestType: event)
+        join.capacity = join.capacity ?? settings.roomCapacity
+        return join
+    }
+
+    /// The codelab's `log` event: server notes for the client's console, when enabled.
+    private func note(_ socket: SocketIOSocket, _ text: String, _ value: JSONValue) async {
+        guard settings.logEvents else { return }
+        await socket.emit("log", [["Message from server:", .string(text), value]])
+    }
+
+    // MARK: Hub messages to events
+
+    private func write(_ state: SignalingSocket, to socket: SocketIOSocket) async {
+        let outbox = state.outbox
+        // The last `joined`, so a join's ack can carry the room, id and peers.
+        var lastJoined: ServerMessage?
+        for await item in outbox.items {
+            if outbox.isAborted {
+                await close(socket, error: SignalingError(.slowConsumer, "messages were not read fast enough"))
+                return
+            }
+            switch item {
+            case .message(let outbound):
+                if case .joined = outbound.message { lastJoined = outbound.message }
+                await emit(outbound.message, state: state, to: socket)
+            case .replay(let messages):
+                for outbound in messages { await emit(outbound.message, state: state, to: socket) }
+            case .acknowledge(let acknowledgement):
+                // `full` is an event in both vocabularies, whether or not the client asked for an ack.
+                if let full = acknowledgement.replies.first, case .full = full {
+                    await emit(full, state: state, to: socket)
+                }
+                if case .integer(let id)? = acknowledgement.requestID, let ackID = UInt64(exactly: id) {
+                    let joined = acknowledgement.requestType == "join" ? lastJoined : nil
+                    await socket.ack(ackID, [acknowledgement.argument(joined: joined)])
+                }
+            case .close(let error):
+                await close(socket, error: error)
+                return
+            }
+            outbox.didWrite()
+        }
+        if outbox.isAborted {
+            await close(socket, error: SignalingError(.slowConsumer, "messages were not read fast enough"))
+        }
+    }
+
+    private func emit(_ message: ServerMessage, state: SignalingSocket, to socket: SocketIOSocket) async {
+        for emission in state.vocabulary.emissions(for: message, me: state.session) {
+            let (arguments, attachments) = SocketIOBinaryEmbedding.extract(emission.arguments)
+            await socket.emit(emission.event, arguments, attachments: attachments)
+        }
+    }
+
+    /// The hub closed the connection: the client gets the error, then the server's DISCONNECT, then the
+    /// Engine.IO session ends (as the reference server's `socket.disconnect(true)`).
+    private func close(_ socket: SocketIOSocket, error: SignalingError?) async {
+        if let error { await socket.emit("error", [error.jsonObject]) }
+        await socket.send(SocketIOPacket(.disconnect, namespace: socket.namespace))
+        await socket.session.close()
+    }
+}
