@@ -128,8 +128,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 "SwitchboardClient",
                 "SignalingCore",
+                "SocketIOProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -36,7 +36,11 @@ public func buildApplication(
     let socketIO = SocketIOServer(
         namespaces: ["/": SocketIOSignalingNamespace(hub: hub, settings: configuration.socketIOSignaling, logger: logger)],
         connectTimeout: configuration.socketIOConnectTimeout)
-    EngineIORoute(server: EngineIOServer(configuration: configuration.engineIO, application: socketIO), logger: logger)
+    var engineIO = configuration.engineIO
+    // One limit for both transports, announced in the handshake: the WebSocket layer refuses larger frames.
+    engineIO.maxPayload = min(
+        engineIO.maxPayload, SwitchboardConfiguration.webSocketFrameLimit(maxMessageBytes: configuration.maxMessageBytes))
+    EngineIORoute(server: EngineIOServer(configuration: engineIO, application: socketIO), logger: logger)
         .register(on: router, path: "/socket.io")
     let turnServer = configuration.turn.map {
         TURNServer(settings: $0, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
@@ -57,10 +61,7 @@ public func buildApplication(
         }
     }
 
-    // NIO refuses frames beyond this outright (close 1009); smaller oversize messages get our JSON
-    // `frame_too_large` error first, which is the clearer answer.
-    // Engine.IO messages may be as large as its maxPayload.
-    let webSocketFrameLimit = max(configuration.maxMessageBytes * 4, configuration.engineIO.maxPayload, 1 << 16)
+    let webSocketFrameLimit = SwitchboardConfiguration.webSocketFrameLimit(maxMessageBytes: configuration.maxMessageBytes)
     let serverLogger = logger
     // Services start before the HTTP server and stop after it, so TURN relays drain last.
     var services: [any Service] = [SignalingTickService(hub: hub)]

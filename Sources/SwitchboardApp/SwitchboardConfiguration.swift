@@ -40,4 +40,10 @@ public struct SwitchboardConfiguration: Sendable {
 
     /// The defaults.
     public init() {}
+
+    /// The largest WebSocket frame the server accepts: NIO refuses larger ones outright (close 1009), while
+    /// smaller oversize `/ws` messages get the clearer JSON `frame_too_large` first.
+    public static func webSocketFrameLimit(maxMessageBytes: Int) -> Int {
+        max(maxMessageBytes * 4, 1 << 16)
+    }
 }

@@ -5,19 +5,11 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Load generators.",
-        subcommands: [SignalingBenchCommand.self, TURNBenchCommand.self])
+        subcommands: [SignalingBenchCommand.self, SocketIOBenchCommand.self, TURNBenchCommand.self])
 }
 
-/// `switchboard bench signaling`: rooms of two, each peer messaging its partner at a fixed rate.
-struct SignalingBenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "signaling",
-        abstract:
-            "Open N connections in rooms of two; each peer sends to its partner at a rate; report throughput, latency, memory and loss.")
-
-    @Option(help: "WebSocket URL of the server's /ws endpoint.")
-    var url = "ws://127.0.0.1:8080/ws"
-
+/// The knobs of a relay load, shared by `bench signaling` and `bench socketio`.
+struct RelayLoadOptions: ParsableArguments {
     @Option(help: "Connections to open (rounded down to an even number).")
     var connections = 100
 
@@ -52,14 +44,51 @@ struct SignalingBenchCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    /// Runs the load over `wireProtocol` at `url`; exits with code 2 when anything was lost or failed.
+    func run(_ wireProtocol: SignalingBenchmark.WireProtocol, url: String) async throws {
         let benchmark = SignalingBenchmark(
-            url: url, connections: connections / 2 * 2, rate: rate, duration: .seconds(duration), drain: .seconds(drain),
-            connectRate: connectRate, payloadBytes: payloadBytes, serverPID: serverPid, roomPrefix: roomPrefix)
+            protocolKind: wireProtocol, url: url, connections: connections / 2 * 2, rate: rate, duration: .seconds(duration),
+            drain: .seconds(drain), connectRate: connectRate, payloadBytes: payloadBytes, serverPID: serverPid,
+            roomPrefix: roomPrefix)
         let result = try await benchmark.run()
         print(json ? result.json : result.table)
         if result.lost > 0 || result.errors > 0 {
             throw ExitCode(2)
         }
+    }
+}
+
+/// `switchboard bench signaling`: rooms of two over `/ws`, each peer messaging its partner at a fixed rate.
+struct SignalingBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "signaling",
+        abstract:
+            "Open N connections in rooms of two; each peer sends to its partner at a rate; report throughput, latency, memory and loss.")
+
+    @Option(help: "WebSocket URL of the server's /ws endpoint.")
+    var url = "ws://127.0.0.1:8080/ws"
+
+    @OptionGroup var load: RelayLoadOptions
+
+    func run() async throws {
+        try await load.run(.native, url: url)
+    }
+}
+
+/// `switchboard bench socketio`: the same load over Socket.IO (WebSocket transport, "join/leave" events),
+/// against Switchboard's `/socket.io/` or any server speaking that vocabulary (bench/sio_reference_server.py).
+struct SocketIOBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "socketio",
+        abstract:
+            "The signaling load over Socket.IO: join(room) with an ack, message(room, data) to the partner; same report.")
+
+    @Option(help: "Base WebSocket URL of the server; /socket.io/ is appended.")
+    var url = "ws://127.0.0.1:8080"
+
+    @OptionGroup var load: RelayLoadOptions
+
+    func run() async throws {
+        try await load.run(.socketIO, url: url)
     }
 }

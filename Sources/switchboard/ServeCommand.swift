@@ -194,7 +194,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("socketio-max-payload"),
-        help: "Largest Engine.IO HTTP body or WebSocket message on /socket.io/, in bytes (maxHttpBufferSize).")
+        help:
+            "Largest Engine.IO HTTP body or WebSocket message on /socket.io/, in bytes (maxHttpBufferSize); at most 4 × --max-message-bytes or 64 KiB, whichever is larger."
+    )
     var socketIOMaxPayload = 1_000_000
 
     @Option(

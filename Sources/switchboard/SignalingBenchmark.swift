@@ -1,8 +1,25 @@
 import Foundation
 import SwitchboardClient
 
-/// Rooms of two over the native protocol; each peer paces messages to its partner and checks what it gets.
+/// What a benchmark peer reads from its connection, whatever the protocol.
+enum BenchIncoming: Sendable {
+    case data(JSONValue)
+    case error(String)
+    case closed
+}
+
+/// Rooms of two over the native protocol or Socket.IO; each peer paces messages to its partner and
+/// checks what it gets.
 struct SignalingBenchmark: Sendable {
+    /// The protocol the peers speak.
+    enum WireProtocol: Sendable {
+        /// `/ws` through the Swift SDK; `url` is the `/ws` URL.
+        case native
+        /// Socket.IO's "join/leave" vocabulary over an Engine.IO WebSocket; `url` is `ws://host:port`.
+        case socketIO
+    }
+
+    let protocolKind: WireProtocol
     let url: String
     let connections: Int
     let rate: Double
@@ -79,64 +96,26 @@ struct SignalingBenchmark: Sendable {
     private func peer(
         index: Int, epoch: ContinuousClock.Instant, ready: Barrier, done: Barrier, monitor: RSSMonitor, padding: String
     ) async -> PeerStats {
-        var configuration = SignalingClient.Configuration()
-        configuration.reconnect = false
-        configuration.acknowledgementInterval = .seconds(2)
         let progress = PeerProgress(ready: ready, done: done)
         // A peer that fails anywhere still arrives at both barriers, so the others are not held up.
         defer { Task { await progress.arriveAtRemaining() } }
+        let room = "\(roomPrefix)-\(index / 2)"
+        let run = PeerRun(index: index, epoch: epoch, progress: progress, monitor: monitor, padding: padding)
         do {
-            return try await SignalingClient.withConnection(to: url, configuration: configuration) { client in
-                try await client.join("\(roomPrefix)-\(index / 2)", capacity: 2)
-                var events = client.events.makeAsyncIterator()
-                var partner: SessionID?
-                var stats = PeerStats()
-                while partner == nil, let event = await events.next() {
-                    switch event {
-                    case .message(.joined(_, _, let peers, _, _)): partner = peers.first?.id
-                    case .message(.otherJoined(_, let peer)): partner = peer.id
-                    case .message(.error(let error)): stats.recordError(error.code.rawValue)
-                    case .message(.full), .disconnected, .closed: stats.recordError("join: \(event)")
-                    default: break
+            switch protocolKind {
+            case .native:
+                return try await nativePeer(room: room, run: run)
+            case .socketIO:
+                return try await SocketIOBenchConnection.withConnection(url: url) { connection in
+                    var stats = PeerStats()
+                    guard let answer = await connection.call("join", [.string(room)]), answer["ok"] == .bool(true) else {
+                        stats.recordError("join refused")
+                        return stats
                     }
-                    if stats.errors > 0 { break }
-                }
-                guard let partner else { return stats }
-                if await progress.arriveReady() { await monitor.sample() }
-                let start = ContinuousClock.now
-                let end = start.advanced(by: duration)
-                let combined = await withTaskGroup(of: Part.self) { group in
-                    group.addTask {
-                        .sender(
-                            await send(client: client, to: partner, index: index, start: start, end: end, epoch: epoch, padding: padding))
-                    }
-                    group.addTask { .receiver(await receive(client: client, epoch: epoch)) }
-                    group.addTask {
-                        try? await Task.sleep(until: end.advanced(by: drain), clock: .continuous)
-                        return .drainTimeout
-                    }
-                    var combined = PeerStats()
-                    // The receiver ends at its partner's end marker, or the drain timeout cuts it off.
-                    var receiverDone = false
-                    while !receiverDone, let part = await group.next() {
-                        switch part {
-                        case .sender(let stats): combined.absorb(stats)
-                        case .receiver(let stats):
-                            combined.absorb(stats)
-                            receiverDone = true
-                        case .drainTimeout: group.cancelAll()
-                        }
-                    }
-                    group.cancelAll()
-                    for await part in group {
-                        if case .sender(let stats) = part { combined.absorb(stats) }
-                    }
-                    return combined
-                }
-                if index == 0 { await monitor.sample() }
-                // Nobody leaves before everyone is done, so no partner disappears mid-run.
-                await progress.arriveDone()
-                return combined
+                    if answer["peers"] == .array([]) { await connection.waitForPartner() }
+                    return await exchange(
+                        run, send: { await connection.message(room: room, $0) }, incoming: connection.incoming)
+                } ?? PeerStats()
             }
         } catch {
             var stats = PeerStats()
@@ -145,9 +124,95 @@ struct SignalingBenchmark: Sendable {
         }
     }
 
+    /// One peer's place in the run.
+    private struct PeerRun: Sendable {
+        let index: Int
+        let epoch: ContinuousClock.Instant
+        let progress: PeerProgress
+        let monitor: RSSMonitor
+        let padding: String
+    }
+
+    private func nativePeer(room: String, run: PeerRun) async throws -> PeerStats {
+        var configuration = SignalingClient.Configuration()
+        configuration.reconnect = false
+        configuration.acknowledgementInterval = .seconds(2)
+        return try await SignalingClient.withConnection(to: url, configuration: configuration) { client in
+            try await client.join(room, capacity: 2)
+            var events = client.events.makeAsyncIterator()
+            var partner: SessionID?
+            var stats = PeerStats()
+            while partner == nil, let event = await events.next() {
+                switch event {
+                case .message(.joined(_, _, let peers, _, _)): partner = peers.first?.id
+                case .message(.otherJoined(_, let peer)): partner = peer.id
+                case .message(.error(let error)): stats.recordError(error.code.rawValue)
+                case .message(.full), .disconnected, .closed: stats.recordError("join: \(event)")
+                default: break
+                }
+                if stats.errors > 0 { break }
+            }
+            guard let partner else { return stats }
+            return await exchange(
+                run, send: { (try? await client.message($0, to: partner)) != nil },
+                incoming: client.events.compactMap(Self.benchIncoming))
+        }
+    }
+
+    private static func benchIncoming(_ event: SignalingEvent) -> BenchIncoming? {
+        switch event {
+        case .message(.message(_, _, _, let data)): return .data(data)
+        case .message(.error(let error)): return .error(error.code.rawValue)
+        case .disconnected: return .error("disconnected")
+        case .closed: return .closed
+        default: return nil
+        }
+    }
+
+    /// The measured part, once both peers of the room are in: send and receive until done.
+    private func exchange(
+        _ run: PeerRun, send: @escaping @Sendable (JSONValue) async -> Bool,
+        incoming: some AsyncSequence<BenchIncoming, Never> & Sendable
+    ) async -> PeerStats {
+        if await run.progress.arriveReady() { await run.monitor.sample() }
+        let start = ContinuousClock.now
+        let end = start.advanced(by: duration)
+        let combined = await withTaskGroup(of: Part.self) { group in
+            group.addTask {
+                .sender(await self.send(send, index: run.index, start: start, end: end, epoch: run.epoch, padding: run.padding))
+            }
+            group.addTask { .receiver(await receive(incoming, epoch: run.epoch)) }
+            group.addTask {
+                try? await Task.sleep(until: end.advanced(by: drain), clock: .continuous)
+                return .drainTimeout
+            }
+            var combined = PeerStats()
+            // The receiver ends at its partner's end marker, or the drain timeout cuts it off.
+            var receiverDone = false
+            while !receiverDone, let part = await group.next() {
+                switch part {
+                case .sender(let stats): combined.absorb(stats)
+                case .receiver(let stats):
+                    combined.absorb(stats)
+                    receiverDone = true
+                case .drainTimeout: group.cancelAll()
+                }
+            }
+            group.cancelAll()
+            for await part in group {
+                if case .sender(let stats) = part { combined.absorb(stats) }
+            }
+            return combined
+        }
+        if run.index == 0 { await run.monitor.sample() }
+        // Nobody leaves before everyone is done, so no partner disappears mid-run.
+        await run.progress.arriveDone()
+        return combined
+    }
+
     /// Paces messages to the partner until `end`, then sends the end marker.
     private func send(
-        client: SignalingClient, to partner: SessionID, index: Int, start: ContinuousClock.Instant,
+        _ message: @Sendable (JSONValue) async -> Bool, index: Int, start: ContinuousClock.Instant,
         end: ContinuousClock.Instant, epoch: ContinuousClock.Instant, padding: String
     ) async -> PeerStats {
         var stats = PeerStats()
@@ -158,34 +223,32 @@ struct SignalingBenchmark: Sendable {
             try? await Task.sleep(until: next, clock: .continuous)
             let sentAt = UInt64((ContinuousClock.now - epoch).nanosecondsClamped)
             let data: JSONValue = ["n": .integer(Int64(stats.sent)), "t": .integer(Int64(sentAt)), "pad": .string(padding)]
-            guard (try? await client.message(data, to: partner)) != nil else { break }
+            guard await message(data) else { break }
             stats.sent += 1
             next = next.advanced(by: interval)
         }
         // Per-sender order means that once the marker arrives, nothing else is in flight.
-        _ = try? await client.message(["done": .integer(Int64(stats.sent))], to: partner)
+        _ = await message(["done": .integer(Int64(stats.sent))])
         return stats
     }
 
     /// Counts the partner's messages, checking order and measuring latency, until its end marker.
-    private func receive(client: SignalingClient, epoch: ContinuousClock.Instant) async -> PeerStats {
+    private func receive(_ incoming: some AsyncSequence<BenchIncoming, Never>, epoch: ContinuousClock.Instant) async -> PeerStats {
         var stats = PeerStats()
         var expected: Int64 = 0
-        for await event in client.events {
-            switch event {
-            case .message(.message(_, _, _, let data)) where data["done"] != nil:
+        for await item in incoming {
+            switch item {
+            case .data(let data) where data["done"] != nil:
                 return stats
-            case .message(.message(_, _, _, let data)):
+            case .data(let data):
                 let now = UInt64((ContinuousClock.now - epoch).nanosecondsClamped)
                 guard let number = data["n"]?.integerValue, let sentAt = data["t"]?.integerValue else { continue }
                 if number != expected { stats.outOfOrder += 1 }
                 expected = number + 1
                 stats.received += 1
                 stats.latenciesNanoseconds.append(now &- UInt64(sentAt))
-            case .message(.error(let error)): stats.recordError(error.code.rawValue)
-            case .disconnected: stats.recordError("disconnected")
+            case .error(let kind): stats.recordError(kind)
             case .closed: return stats
-            default: break
             }
         }
         return stats
