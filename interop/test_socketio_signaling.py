@@ -415,3 +415,28 @@ def test_log_events_and_cors_are_opt_in(tmp_path, server):
         asyncio.run(scenario())
     finally:
         configured.stop()
+
+
+def test_fatal_error_is_acked_once_then_disconnects(tmp_path):
+    server = start_server(tmp_path / "limits", ["--message-rate", "1", "--message-burst", "3"])
+
+    async def scenario():
+        (a,) = await peers(server.port, "websocket", 1)
+        disconnected = asyncio.Event()
+        a.sio.on("disconnect", lambda *reason: disconnected.set())
+        try:
+            assert (await a.sio.call("create or join", room_name(), timeout=EVENT_TIMEOUT))["ok"] is True
+            for _ in range(2):
+                assert await a.sio.call("message", {"n": 1}, timeout=EVENT_TIMEOUT) == {"ok": True}
+            answer = await a.sio.call("message", {"n": 2}, timeout=EVENT_TIMEOUT)
+            assert answer["ok"] is False and answer["code"] == "rate_limited", answer
+            await asyncio.wait_for(disconnected.wait(), EVENT_TIMEOUT)
+            # The ack carried the error: no separate `error` event, and no second one from the close.
+            assert "error" not in a.names(), a.events
+        finally:
+            await a.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        server.stop()

@@ -29,13 +29,17 @@ public enum SocketIOBinaryEmbedding {
         }
     }
 
-    /// Takes every embedded attachment out of `values`, leaving numbered placeholders in their place.
-    public static func extract(_ values: [JSONValue]) -> (values: [JSONValue], attachments: [[UInt8]]) {
+    /// Takes the embedded attachments out of `values`, leaving numbered placeholders in their place.
+    /// At most `limit` are taken (socket.io-parser's 10 per packet); further ones stay plain JSON, so one
+    /// message cannot become an unbounded number of packets.
+    public static func extract(_ values: [JSONValue], limit: Int = 10) -> (values: [JSONValue], attachments: [[UInt8]]) {
         var attachments: [[UInt8]] = []
         func visit(_ value: JSONValue) -> JSONValue {
             switch value {
             case .object(let members):
-                if members.count == 1, let encoded = members[key]?.stringValue, let bytes = Data(base64Encoded: encoded) {
+                if attachments.count < limit, members.count == 1, let encoded = members[key]?.stringValue,
+                    let bytes = Data(base64Encoded: encoded)
+                {
                     attachments.append(Array(bytes))
                     return ["_placeholder": true, "num": .integer(Int64(attachments.count - 1))]
                 }

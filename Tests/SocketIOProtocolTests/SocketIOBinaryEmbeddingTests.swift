@@ -35,6 +35,14 @@ struct SocketIOBinaryEmbeddingTests {
         #expect(converted == values)
     }
 
+    @Test func atMostTheLimitIsExtracted() {
+        let values = Array(repeating: JSONValue.object(["$binary": ""]), count: 25)
+        let (converted, attachments) = SocketIOBinaryEmbedding.extract(values, limit: 10)
+        #expect(attachments.count == 10, "one message must not become an unbounded number of packets")
+        #expect(converted.prefix(10).allSatisfy { $0["_placeholder"] == .bool(true) })
+        #expect(Array(converted.dropFirst(10)) == Array(values.dropFirst(10)), "the rest stays plain JSON")
+    }
+
     @Test func withoutAttachmentsNothingChanges() {
         let data: JSONValue = ["_placeholder": true, "num": 0]
         #expect(SocketIOBinaryEmbedding.embed(data, attachments: []) == data)

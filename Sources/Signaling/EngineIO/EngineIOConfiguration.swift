@@ -9,7 +9,10 @@ public struct EngineIOConfiguration: Sendable {
     /// How long a polling → WebSocket upgrade may take after its probe.
     public var upgradeTimeout: Duration = .seconds(10)
     /// Packets queued for one client before it is closed as a slow consumer (it stopped polling or reading).
+    /// Binary attachments ride with their packet and do not count.
     public var maximumQueuedPackets = 1024
+    /// Binary attachments one packet may carry (socket.io-parser's limit).
+    public var maximumAttachments = 10
     /// Origins allowed to make cross-origin requests (`*` for any); none by default.
     public var corsOrigins: [String] = []
 

@@ -170,7 +170,8 @@ public struct EngineIORoute: Sendable {
     ) async {
         // Bounded: a client that stops reading is closed as a slow consumer rather than growing memory.
         let (frames, continuation) = AsyncStream.makeStream(
-            of: EngineIOPacket.self, bufferingPolicy: .bufferingOldest(server.configuration.maximumQueuedPackets))
+            of: EngineIOPacket.self,
+            bufferingPolicy: .bufferingOldest(server.configuration.maximumQueuedPackets * (1 + server.configuration.maximumAttachments)))
         let session: EngineIOSession
         var upgrading = false
         if let sid = request.uri.queryParameters.get("sid") {

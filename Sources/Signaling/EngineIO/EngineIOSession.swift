@@ -29,6 +29,8 @@ public actor EngineIOSession {
     private(set) var isClosed = false
     private(set) var isUpgrading = false
     private var queue: [EngineIOPacket] = []
+    /// Packets in `queue` that count toward the bound: binary attachments ride with their header packet.
+    private var queuedCount = 0
     private var pendingPoll: CheckedContinuation<[EngineIOPacket], Never>?
     /// The HTTP connection the pending GET came on.
     private var pendingPollConnection: ObjectIdentifier?
@@ -68,10 +70,11 @@ public actor EngineIOSession {
         guard !isClosed else { return }
         if transport == .webSocket, let webSocket {
             if case .dropped = webSocket.yield(packet) { await end(reason: "slow consumer", notifyClient: false) }
-        } else if queue.count >= configuration.maximumQueuedPackets {
+        } else if queuedCount >= configuration.maximumQueuedPackets {
             await end(reason: "slow consumer", notifyClient: true)
         } else {
             queue.append(packet)
+            if case .text = packet.payload { queuedCount += 1 }
             flushPoll()
         }
     }
@@ -105,7 +108,7 @@ public actor EngineIOSession {
         }
         if isUpgrading { return .packets([EngineIOPacket(.noop)]) }
         if !queue.isEmpty {
-            defer { queue.removeAll() }
+            defer { clearQueue() }
             return .packets(queue)
         }
         pendingPollConnection = connection
@@ -119,11 +122,16 @@ public actor EngineIOSession {
         await end(reason: "transport close", notifyClient: false)
     }
 
+    private func clearQueue() {
+        queue.removeAll()
+        queuedCount = 0
+    }
+
     private func flushPoll() {
         guard let pendingPoll, !queue.isEmpty else { return }
         self.pendingPoll = nil
         let packets = queue
-        queue.removeAll()
+        clearQueue()
         pendingPoll.resume(returning: packets)
     }
 
@@ -181,7 +189,7 @@ public actor EngineIOSession {
         transport = .webSocket
         isUpgrading = false
         for packet in queue { continuation.yield(packet) }
-        queue.removeAll()
+        clearQueue()
         if isClosed { continuation.finish() }
     }
 
@@ -240,7 +248,7 @@ public actor EngineIOSession {
             releasePoll(with: EngineIOPacket(.noop))
         }
         webSocket?.finish()
-        queue.removeAll()
+        clearQueue()
         await onEnd(sid)
         await application.closed(self, reason: reason)
     }

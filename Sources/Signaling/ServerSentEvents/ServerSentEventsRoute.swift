@@ -66,27 +66,30 @@ public struct ServerSentEventsRoute: Sendable {
         }
 
         let (chunks, continuation) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .bufferingOldest(bufferLimit))
-        continuation.yield(ByteBuffer(string: EventStreamFormat.preamble(streamToken: streamToken)))
         let hub = self.hub
-        let pump = Task {
-            await Self.forward(outbox, to: continuation, resumeToken: resumeToken, hub: hub, connection: connection)
-        }
-        let interval = keepaliveInterval
-        let keepalive = Task {
-            while (try? await Task.sleep(for: interval)) != nil {
-                if case .dropped = continuation.yield(ByteBuffer(string: EventStreamFormat.keepalive)) { continuation.finish() }
-            }
-        }
         let streams = self.streams
+        // Installed before anything is yielded, so no ending of the stream can miss it.
         continuation.onTermination = { _ in
-            pump.cancel()
-            keepalive.cancel()
             streams.remove(streamToken)
             // A dropped stream keeps its session for the grace period: the EventSource reconnects and resumes.
+            // Ending the connection also finishes its outbox, which ends the pump.
             Task { await hub.ended(connection, clean: false) }
         }
         // The client going away ends the stream even while nothing is being written.
         context.channel.closeFuture.whenComplete { _ in continuation.finish() }
+        continuation.yield(ByteBuffer(string: EventStreamFormat.preamble(streamToken: streamToken)))
+        Task { await Self.forward(outbox, to: continuation, resumeToken: resumeToken, hub: hub, connection: connection) }
+        let interval = keepaliveInterval
+        Task {
+            while (try? await Task.sleep(for: interval)) != nil {
+                switch continuation.yield(ByteBuffer(string: EventStreamFormat.keepalive)) {
+                case .dropped: continuation.finish()
+                case .terminated: return
+                case .enqueued: continue
+                @unknown default: return
+                }
+            }
+        }
         logger.debug("event stream opened")
 
         var headers = HTTPFields()
@@ -107,14 +110,18 @@ public struct ServerSentEventsRoute: Sendable {
         connection: ConnectionID
     ) async {
         var confirmedToken: String?
-        func emit(_ message: OutboundMessage) -> Bool {
-            switch message.message {
-            case .joined(_, _, _, _, let token): confirmedToken = token
-            case .resumed: confirmedToken = resumeToken
-            default: break
+        /// Yields `messages` as one chunk (a resume's replay is one buffer entry, as it is one outbox entry).
+        func emit(_ messages: [OutboundMessage]) -> Bool {
+            var text = ""
+            for message in messages {
+                switch message.message {
+                case .joined(_, _, _, _, let token): confirmedToken = token
+                case .resumed: confirmedToken = resumeToken
+                default: break
+                }
+                text += EventStreamFormat.event(for: message, resumeToken: confirmedToken)
             }
-            let event = EventStreamFormat.event(for: message, resumeToken: confirmedToken)
-            if case .dropped = stream.yield(ByteBuffer(string: event)) { return false }
+            if case .dropped = stream.yield(ByteBuffer(string: text)) { return false }
             return true
         }
         for await item in outbox.items {
@@ -122,9 +129,9 @@ public struct ServerSentEventsRoute: Sendable {
             var delivered = true
             switch item {
             case .message(let message):
-                delivered = emit(message)
+                delivered = emit([message])
             case .replay(let messages):
-                delivered = messages.allSatisfy(emit)
+                delivered = emit(messages)
             case .acknowledge:
                 break
             case .close:

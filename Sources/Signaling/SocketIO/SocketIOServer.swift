@@ -107,14 +107,17 @@ public final class SocketIOServer: EngineIOApplication {
             await send(SocketIOPacket(.connectError, namespace: namespace, data: ["message": .string(message)]), on: session)
             return
         }
-        let stored = clients.withLock { clients -> Bool in
-            guard clients[session.sid] != nil else { return false }
+        // Check and store in one step: admission suspends, so the session may have ended meanwhile (`closed`
+        // has run), or a second CONNECT for the namespace (say, one on a POST and one on the upgrading
+        // WebSocket) may have been admitted first. Either way this socket is ended here, never leaked.
+        let outcome = clients.withLock { clients -> String? in
+            guard clients[session.sid] != nil else { return "transport close" }
+            guard clients[session.sid]?.sockets[namespace] == nil else { return "duplicate connect" }
             clients[session.sid]?.sockets[namespace] = socket
-            return true
+            return nil
         }
-        // The session ended while the handler admitted the socket: `closed` has run, so end the socket here.
-        guard stored else {
-            await handler.disconnected(socket, reason: "transport close")
+        if let reason = outcome {
+            await handler.disconnected(socket, reason: reason)
             return
         }
         await send(SocketIOPacket(.connect, namespace: namespace, data: ["sid": .string(socket.id)]), on: session)

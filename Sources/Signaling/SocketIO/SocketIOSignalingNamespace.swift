@@ -93,8 +93,7 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
             logger.debug(
                 "rejected socket.io event", metadata: ["sig.session": "\(state.session)", "sig.code": "\(error.code.rawValue)"])
             if let ackID {
-                await socket.ack(
-                    ackID, [.object(["ok": false, "code": .string(error.code.rawValue), "message": .string(error.message)])])
+                await socket.ack(ackID, [error.ackArgument])
             } else {
                 await socket.emit("error", [error.jsonObject])
             }
@@ -171,8 +170,18 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
             }
             switch item {
             case .message(let outbound):
-                if case .joined = outbound.message { lastJoined = outbound.message }
-                await emit(outbound.message, state: state, to: socket)
+                switch outbound.message {
+                case .joined:
+                    lastJoined = outbound.message
+                    await emit(outbound.message, state: state, to: socket)
+                case .error(let error) where error.code.isFatal && error.requestID != nil:
+                    // A fatal error ends the connection before the request's ack item: answer the ack here.
+                    if case .integer(let id)? = error.requestID, let ackID = UInt64(exactly: id) {
+                        await socket.ack(ackID, [error.ackArgument])
+                    }
+                default:
+                    await emit(outbound.message, state: state, to: socket)
+                }
             case .replay(let messages):
                 for outbound in messages { await emit(outbound.message, state: state, to: socket) }
             case .acknowledge(let acknowledgement):
@@ -184,8 +193,9 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
                     let joined = acknowledgement.requestType == "join" ? lastJoined : nil
                     await socket.ack(ackID, [acknowledgement.argument(joined: joined)])
                 }
-            case .close(let error):
-                await close(socket, error: error)
+            case .close:
+                // The hub queued the error itself just before.
+                await close(socket, error: nil)
                 return
             }
             outbox.didWrite()

@@ -67,6 +67,13 @@ extension SignalingError {
     }
 }
 
+extension SignalingError {
+    /// The ack argument for a request that failed with this error.
+    var ackArgument: JSONValue {
+        .object(["ok": false, "code": .string(code.rawValue), "message": .string(message)])
+    }
+}
+
 extension Outbox.Acknowledgement {
     /// The single ack argument: `{"ok":true}` (with the room, id and peers for a join), or
     /// `{"ok":false,"code":…,"message":…}`.
@@ -74,7 +81,7 @@ extension Outbox.Acknowledgement {
         for reply in replies {
             switch reply {
             case .error(let error):
-                return .object(["ok": false, "code": .string(error.code.rawValue), "message": .string(error.message)])
+                return error.ackArgument
             case .full(let room, let capacity, _):
                 return .object([
                     "ok": false, "code": .string(SignalingErrorCode.roomFull.rawValue),
