@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import uuid
 
@@ -101,8 +102,17 @@ class Peer:
             await self.sio.disconnect()
 
 
-async def peers(port: int, transport: str, count: int) -> list[Peer]:
-    return [await Peer(port, transport).connect() for _ in range(count)]
+@contextlib.asynccontextmanager
+async def peers(port: int, transport: str, count: int):
+    """`count` connected peers, all disconnected on the way out (also when a later one fails to connect)."""
+    opened: list[Peer] = []
+    try:
+        for _ in range(count):
+            opened.append(await Peer(port, transport).connect())
+        yield opened
+    finally:
+        for peer in opened:
+            await peer.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -112,9 +122,8 @@ async def peers(port: int, transport: str, count: int) -> list[Peer]:
 
 def test_codelab_vocabulary_end_to_end(server, transports):
     async def scenario():
-        a, b, c, outsider = await peers(server.port, transports, 4)
-        room = room_name()
-        try:
+        async with peers(server.port, transports, 4) as (a, b, c, outsider):
+            room = room_name()
             await a.sio.emit("create or join", room)
             assert await a.next("created") == [room, a.sid]
             await b.sio.emit("create or join", room)
@@ -145,9 +154,6 @@ def test_codelab_vocabulary_end_to_end(server, transports):
             # `log` events are off by default.
             for peer in (a, b, c, outsider):
                 assert "log" not in peer.names()
-        finally:
-            for peer in (a, b, c, outsider):
-                await peer.close()
 
     asyncio.run(scenario())
 
@@ -159,9 +165,8 @@ def test_codelab_vocabulary_end_to_end(server, transports):
 
 def test_join_leave_vocabulary_end_to_end(server, transports):
     async def scenario():
-        a, b, c = await peers(server.port, transports, 3)
-        room = room_name()
-        try:
+        async with peers(server.port, transports, 3) as (a, b, c):
+            room = room_name()
             await a.sio.emit("join", room)
             assert await a.next("joined") == [room, a.sid]
             await b.sio.emit("join", room)
@@ -189,9 +194,6 @@ def test_join_leave_vocabulary_end_to_end(server, transports):
             await c.sio.emit("join", room)
             assert await c.next("joined") == [room, c.sid]
             assert await b.next("otherjoin") == [room, c.sid]
-        finally:
-            for peer in (a, b, c):
-                await peer.close()
 
     asyncio.run(scenario())
 
@@ -203,9 +205,8 @@ def test_join_leave_vocabulary_end_to_end(server, transports):
 
 def test_every_event_is_acknowledged(server, transports):
     async def scenario():
-        a, b, c = await peers(server.port, transports, 3)
-        room = room_name()
-        try:
+        async with peers(server.port, transports, 3) as (a, b, c):
+            room = room_name()
             created = await a.sio.call("create or join", room, timeout=EVENT_TIMEOUT)
             assert created == {"ok": True, "room": room, "id": a.sid, "peers": [], "capacity": 2}
             assert await a.next("created") == [room, a.sid]
@@ -236,18 +237,14 @@ def test_every_event_is_acknowledged(server, transports):
 
             assert await a.sio.call("leave", room, timeout=EVENT_TIMEOUT) == {"ok": True}
             assert await a.next("leaved") == [room, a.sid]
-        finally:
-            for peer in (a, b, c):
-                await peer.close()
 
     asyncio.run(scenario())
 
 
 def test_binary_event_with_two_attachments(server, transports):
     async def scenario():
-        a, b = await peers(server.port, transports, 2)
-        room = room_name()
-        try:
+        async with peers(server.port, transports, 2) as (a, b):
+            room = room_name()
             await a.sio.call("create or join", room, timeout=EVENT_TIMEOUT)
             await b.sio.call("create or join", room, timeout=EVENT_TIMEOUT)
             first, second = bytes(range(256)) * 4, b"\x00\xff" * 3000
@@ -255,9 +252,6 @@ def test_binary_event_with_two_attachments(server, transports):
             payload = (await b.next("message"))[0]
             assert payload == {"type": "file", "chunks": [first, second], "name": "x.bin"}
             assert isinstance(payload["chunks"][0], bytes) and isinstance(payload["chunks"][1], bytes)
-        finally:
-            for peer in (a, b):
-                await peer.close()
 
     asyncio.run(scenario())
 
@@ -270,9 +264,8 @@ def test_binary_event_with_two_attachments(server, transports):
 def test_mixed_room_with_a_native_websocket_client(server, transports):
     async def scenario():
         room = room_name()
-        (sio,) = await peers(server.port, transports, 1)
-        sio_id = sio.sid
-        try:
+        async with peers(server.port, transports, 1) as (sio,):
+            sio_id = sio.sid
             async with connect(server.url) as ws:
                 await send_json(ws, {"type": "join", "room": room, "name": "native"})
                 joined = await recv_json(ws)
@@ -309,8 +302,6 @@ def test_mixed_room_with_a_native_websocket_client(server, transports):
                 bye = await recv_json(ws, timeout=3)
                 assert bye["type"] == "bye" and bye["id"] == sio_id and bye["reason"] == "closed", bye
                 assert native_id != sio_id
-        finally:
-            await sio.close()
 
     asyncio.run(scenario())
 
@@ -335,9 +326,8 @@ def test_lost_transport_leaves_after_the_grace_period(tmp_path):
     server = start_server(tmp_path / "grace", ["--grace-period", "1.5"])
 
     async def scenario():
-        (a,) = await peers(server.port, "websocket", 1)
-        room = room_name()
-        try:
+        async with peers(server.port, "websocket", 1) as (a,):
+            room = room_name()
             await a.sio.emit("join", room)
             await a.next("joined")
             ws, sid = await raw_socketio(server.port)
@@ -347,8 +337,6 @@ def test_lost_transport_leaves_after_the_grace_period(tmp_path):
             ws.transport.abort()
             await a.assert_no("bye", window=0.8)
             assert await a.next("bye", timeout=4) == [room, sid]
-        finally:
-            await a.close()
 
     try:
         asyncio.run(scenario())
@@ -358,9 +346,8 @@ def test_lost_transport_leaves_after_the_grace_period(tmp_path):
 
 def test_invalid_packet_closes_only_its_connection(server):
     async def scenario():
-        a, b = await peers(server.port, "websocket", 2)
-        room = room_name()
-        try:
+        async with peers(server.port, "websocket", 2) as (a, b):
+            room = room_name()
             await a.sio.emit("create or join", room)
             await a.next("created")
             ws, sid = await raw_socketio(server.port)
@@ -377,9 +364,6 @@ def test_invalid_packet_closes_only_its_connection(server):
             assert await b.next("joined") == [room, b.sid]
             await a.sio.emit("message", "still here")
             assert await b.next("message") == ["still here"]
-        finally:
-            for peer in (a, b):
-                await peer.close()
 
     asyncio.run(scenario())
 
@@ -389,13 +373,10 @@ def test_log_events_and_cors_are_opt_in(tmp_path, server):
         tmp_path / "options", ["--socketio-log-events", "--cors-origin", "https://app.example"])
 
     async def scenario():
-        (a,) = await peers(configured.port, "websocket", 1)
-        try:
+        async with peers(configured.port, "websocket", 1) as (a,):
             await a.sio.emit("create or join", room_name())
             note = (await a.next("log"))[0]
             assert note[0] == "Message from server:" and "create or join" in note[1], note
-        finally:
-            await a.close()
         async with aiohttp.ClientSession() as http:
             for target, allowed in [(configured, True), (server, False)]:
                 async with http.get(
@@ -421,10 +402,9 @@ def test_fatal_error_is_acked_once_then_disconnects(tmp_path):
     server = start_server(tmp_path / "limits", ["--message-rate", "1", "--message-burst", "3"])
 
     async def scenario():
-        (a,) = await peers(server.port, "websocket", 1)
-        disconnected = asyncio.Event()
-        a.sio.on("disconnect", lambda *reason: disconnected.set())
-        try:
+        async with peers(server.port, "websocket", 1) as (a,):
+            disconnected = asyncio.Event()
+            a.sio.on("disconnect", lambda *reason: disconnected.set())
             assert (await a.sio.call("create or join", room_name(), timeout=EVENT_TIMEOUT))["ok"] is True
             for _ in range(2):
                 assert await a.sio.call("message", {"n": 1}, timeout=EVENT_TIMEOUT) == {"ok": True}
@@ -433,8 +413,38 @@ def test_fatal_error_is_acked_once_then_disconnects(tmp_path):
             await asyncio.wait_for(disconnected.wait(), EVENT_TIMEOUT)
             # The ack carried the error: no separate `error` event, and no second one from the close.
             assert "error" not in a.names(), a.events
-        finally:
-            await a.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        server.stop()
+
+
+def test_a_client_that_stops_polling_is_closed_not_buffered(tmp_path):
+    """More than 1024 packets waiting for a polling client that does not poll end its session."""
+    server = start_server(
+        tmp_path / "slow", ["--message-rate", "100000", "--message-burst", "100000", "--outbound-queue", "100000"])
+
+    async def scenario():
+        base = f"http://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=polling"
+        room = room_name()
+        async with aiohttp.ClientSession() as http, connect(server.url) as ws:
+            async with http.get(base) as response:
+                sid = json.loads((await response.text())[1:])["sid"]
+            session = f"{base}&sid={sid}"
+            async with http.post(session, data=f'40\x1e42["join",{json.dumps(room)}]') as response:
+                assert response.status == 200
+            async with http.get(session) as response:
+                assert '42["joined"' in await response.text()
+            await send_json(ws, {"type": "join", "room": room})
+            assert (await recv_json(ws))["type"] == "joined"
+            # The polling client now stops polling while its partner sends 1,100 messages.
+            for n in range(1100):
+                await send_json(ws, {"type": "message", "data": n})
+            await asyncio.sleep(1)
+            async with http.get(session) as response:
+                assert response.status == 400, await response.text()
+                assert (await response.json())["code"] == 1  # "Session ID unknown": it was closed
 
     try:
         asyncio.run(scenario())

@@ -183,7 +183,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("cors-origin"),
-        help: "Origin allowed to call /socket.io/ and /events cross-origin, or '*' for any (repeatable; none by default).")
+        help: "Origin allowed to call /socket.io/, /events and /send cross-origin, or '*' for any (repeatable; none by default).")
     var corsOrigins: [String] = []
 
     @Option(name: .customLong("socketio-ping-interval"), help: "Seconds between Engine.IO pings on /socket.io/.")
@@ -195,7 +195,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("socketio-max-payload"),
         help:
-            "Largest Engine.IO HTTP body or WebSocket message on /socket.io/, in bytes (maxHttpBufferSize); at most 4 × --max-message-bytes or 64 KiB, whichever is larger."
+            "Largest Engine.IO HTTP body or WebSocket message on /socket.io/, in bytes (maxHttpBufferSize); at most the WebSocket frame limit: 4 × --max-message-bytes, and at least 64 KiB."
     )
     var socketIOMaxPayload = 1_000_000
 
