@@ -22,7 +22,7 @@ STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 3.0
 RECV_TIMEOUT = 5.0
 
-_LISTENING = re.compile(r"http\.port=(\d+)")
+_LISTENING = re.compile(r"http\.port(?:=|\":\")(\d+)")  # text or --log-format json
 
 
 def server_binary() -> Path:

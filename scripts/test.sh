@@ -20,6 +20,9 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 command -v ip >/dev/null || need_apt+=(iproute2)
 command -v unshare >/dev/null || need_apt+=(util-linux)
+# The Store contract suite and the PostgreSQL end-to-end tests run against a throwaway cluster.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${need_apt[@]}"
@@ -44,6 +47,13 @@ tail -n 1 "$log"
 if grep -E "^$root/(Sources|Tests)/.*warning:" "$log"; then
   echo "warnings in project code are errors"; exit 1
 fi
+
+step "throwaway PostgreSQL on loopback"
+pg_dir=$(mktemp -d /tmp/switchboard-pg.XXXXXX)
+trap 'scripts/postgres-test-cluster.sh stop "$pg_dir"' EXIT
+SWITCHBOARD_TEST_POSTGRES=$(scripts/postgres-test-cluster.sh start "$pg_dir")
+export SWITCHBOARD_TEST_POSTGRES
+echo "$SWITCHBOARD_TEST_POSTGRES"
 
 step "swift test"
 timeout 1200 swift test --skip-build

@@ -34,7 +34,7 @@ public struct NativeWebSocketRoute: Sendable {
         inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, address: ClientAddress,
         closeFrames: CloseFrameObserver?
     ) async {
-        let (connection, outbox) = await hub.open(address: address)
+        let (connection, outbox) = await hub.open(address: address, transport: .websocket)
         var logger = self.logger
         logger[metadataKey: "sig.connection"] = "\(connection)"
         logger[metadataKey: "sig.peer"] = "\(address)"

@@ -9,16 +9,21 @@ import SignalingCore
 public actor SignalingHub {
     private var state: SignalingState
     private var outboxes: [ConnectionID: Outbox] = [:]
+    private var transports: [ConnectionID: SignalingTransport] = [:]
+    private let events: SignalingEvents
+    private var counters = SignalingStatistics.Counters()
     private var nextConnection: UInt64 = 1
     private let clock = SystemClock()
     private let outboxLimit: Int
     private let logger: Logger
 
-    /// Creates a hub with the given room limits; `outboxLimit` bounds each connection's unsent messages.
-    public init(configuration: SignalingConfiguration, outboxLimit: Int, logger: Logger) {
+    /// Creates a hub with the given room limits; `outboxLimit` bounds each connection's unsent messages, and
+    /// `events` hears who enters and leaves rooms.
+    public init(configuration: SignalingConfiguration, outboxLimit: Int, logger: Logger, events: SignalingEvents = .init()) {
         self.state = SignalingState(configuration: configuration)
         self.outboxLimit = outboxLimit
         self.logger = logger
+        self.events = events
     }
 
     /// Sessions held, connected or in grace.
@@ -26,11 +31,12 @@ public actor SignalingHub {
     /// Rooms with members.
     public var roomCount: Int { state.roomCount }
 
-    func open(address: ClientAddress) -> (ConnectionID, Outbox) {
+    func open(address: ClientAddress, transport: SignalingTransport) -> (ConnectionID, Outbox) {
         let connection = ConnectionID(nextConnection)
         nextConnection += 1
         let outbox = Outbox(limit: outboxLimit)
         outboxes[connection] = outbox
+        transports[connection] = transport
         let actions = state.connectionOpened(
             connection, session: SessionID(SecureIdentifiers.sessionID()), token: SecureIdentifiers.resumeToken(),
             address: address, now: clock.now())
@@ -84,8 +90,17 @@ public actor SignalingHub {
     /// The connection ended; `clean` when the client closed it with a close frame.
     func ended(_ connection: ConnectionID, clean: Bool) {
         outboxes.removeValue(forKey: connection)?.finish()
+        transports.removeValue(forKey: connection)
         let now = clock.now()
         perform(clean ? state.connectionClosed(connection, now: now) : state.connectionLost(connection, now: now))
+    }
+
+    /// What signaling is doing, for `/metrics`.
+    public func statistics() -> SignalingStatistics {
+        var connections: [SignalingTransport: Int] = [:]
+        for transport in transports.values { connections[transport, default: 0] += 1 }
+        return SignalingStatistics(
+            connectionsByTransport: connections, sessions: state.sessionCount, rooms: state.roomCount, counters: counters)
     }
 
     /// Runs the core's periodic expiry.
@@ -96,6 +111,16 @@ public actor SignalingHub {
     /// The session id a connection speaks for (for log metadata).
     func session(for connection: ConnectionID) -> SessionID? {
         state.session(for: connection)
+    }
+
+    private func reportMembershipChanges() {
+        let changes = state.takeMembershipChanges()
+        guard let report = events.membershipChanged else { return }
+        for change in changes {
+            var transport = SignalingTransport.websocket
+            if case .entered(_, _, _, let connection) = change { transport = transports[connection] ?? .websocket }
+            report(change, transport)
+        }
     }
 
     private func dropSlowConsumer(_ connection: ConnectionID) {
@@ -110,9 +135,11 @@ public actor SignalingHub {
     }
 
     private func perform(_ actions: [SignalingAction]) {
+        reportMembershipChanges()
         for action in actions {
             switch action {
             case .send(let connection, let message):
+                counters.count(message.message)
                 guard let outbox = outboxes[connection] else { continue }
                 if !outbox.enqueue(message) { dropSlowConsumer(connection) }
             case .replay(let connection, let messages):

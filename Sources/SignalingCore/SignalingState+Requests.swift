@@ -93,6 +93,7 @@ extension SignalingState {
         roomsWithHeldMessages.remove(join.room)
         sessions[id]?.room = join.room
         sessions[id]?.name = join.name
+        membershipChanges.append(.entered(session: id, room: join.room, name: join.name, connection: connection))
         let joined = sessions[id]!
         deliver(
             .joined(room: join.room, id: id, peers: peers, capacity: room.capacity, token: joined.token),

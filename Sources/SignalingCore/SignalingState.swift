@@ -19,6 +19,8 @@ public struct SignalingState: Sendable {
     var roomsWithHeldMessages: Set<RoomName> = []
     /// Sessions in their grace period, so expiry does not scan every session.
     var detachedSessions: Set<SessionID> = []
+    /// Entries and exits not yet taken by the edge (``takeMembershipChanges()``).
+    var membershipChanges: [MembershipChange] = []
 
     /// An empty core.
     public init(configuration: SignalingConfiguration = .init()) {
@@ -135,6 +137,7 @@ public struct SignalingState: Sendable {
     mutating func leaveRoom(_ id: SessionID, reason: ByeReason, actions: inout [SignalingAction]) {
         guard let roomName = sessions[id]?.room, var room = rooms[roomName] else { return }
         sessions[id]?.room = nil
+        membershipChanges.append(.left(session: id, room: roomName, reason: reason))
         room.members.removeAll { $0 == id }
         if room.members.isEmpty {
             rooms.removeValue(forKey: roomName)

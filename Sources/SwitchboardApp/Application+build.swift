@@ -7,26 +7,50 @@ import NIOPosix
 import ServiceLifecycle
 import Signaling
 import SignalingCore
+import Storage
 import TURNServer
 
 /// Builds the whole server from a configuration. Shared by `switchboard serve` and the tests (port 0).
 ///
+/// `store` keeps TURN users, persistent rooms and call records (`nil` keeps nothing: tests of other parts).
 /// `onServerRunning` receives the bound HTTP address, which is how tests learn an ephemeral port.
 public func buildApplication(
     _ configuration: SwitchboardConfiguration,
+    store: (any Store)? = nil,
     logger: Logger? = nil,
     onServerRunning: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
-) throws -> some ApplicationProtocol {
+) async throws -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "switchboard")
     logger.logLevel = configuration.logLevel
     try FileManager.default.createDirectory(
         atPath: configuration.dataDirectory, withIntermediateDirectories: true)
 
+    var services: [any Service] = []
+    var signalingEvents = SignalingEvents()
+    var turnEvents = TURNServerEvents()
+    var turnSettings = configuration.turn
+    if let store {
+        let recorder = CallRecorder(store: store, logger: logger)
+        signalingEvents.membershipChanged = { recorder.membershipChanged($0, transport: $1) }
+        turnEvents.allocationEnded = { recorder.allocationEnded($0) }
+        // First in the list, so it stops last: the final flush sees every session and allocation end.
+        services.append(recorder)
+        if let realm = turnSettings?.credentials.realm {
+            let users = StoredTURNUsers(store: store, realm: realm, logger: logger)
+            try await users.refresh()
+            turnSettings?.credentials.attach(users)
+            services.append(users)
+        }
+    }
     let hub = SignalingHub(
-        configuration: configuration.signaling, outboxLimit: configuration.outboundQueueLimit, logger: logger)
+        configuration: configuration.signaling, outboxLimit: configuration.outboundQueueLimit, logger: logger,
+        events: signalingEvents)
     let router = Router(context: SignalingRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.get("/healthz") { _, _ in "ok\n" }
+    let readiness = Readiness(store: store)
+    readiness.register(on: router)
+    services.append(readiness)
     NativeWebSocketRoute(hub: hub, maxMessageBytes: configuration.maxMessageBytes, logger: logger)
         .register(on: router)
     ServerSentEventsRoute(
@@ -42,9 +66,10 @@ public func buildApplication(
         engineIO.maxPayload, SwitchboardConfiguration.webSocketFrameLimit(maxMessageBytes: configuration.maxMessageBytes))
     EngineIORoute(server: EngineIOServer(configuration: engineIO, application: socketIO), logger: logger)
         .register(on: router, path: "/socket.io")
-    let turnServer = configuration.turn.map {
-        TURNServer(settings: $0, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+    let turnServer = turnSettings.map {
+        TURNServer(settings: $0, group: MultiThreadedEventLoopGroup.singleton, logger: logger, events: turnEvents)
     }
+    MetricsExporter(hub: hub, turn: turnServer).register(on: router)
     var ice = configuration.ice
     ice.adopt(configuration.turn)
     ICEServerRoutes(
@@ -64,7 +89,7 @@ public func buildApplication(
     let webSocketFrameLimit = SwitchboardConfiguration.webSocketFrameLimit(maxMessageBytes: configuration.maxMessageBytes)
     let serverLogger = logger
     // Services start before the HTTP server and stop after it, so TURN relays drain last.
-    var services: [any Service] = [SignalingTickService(hub: hub)]
+    services.append(SignalingTickService(hub: hub))
     if let turnServer { services.append(turnServer) }
     return Application(
         router: router,

@@ -20,7 +20,7 @@ public func withRunningSwitchboard<Result: Sendable>(
     configuration.logLevel = .warning
     configure(&configuration)
     let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-    let app = try buildApplication(configuration, logger: Logger(label: "test-server")) { address in
+    let app = try await buildApplication(configuration, logger: Logger(label: "test-server")) { address in
         portSink.yield(address.port ?? 0)
         portSink.finish()
     }

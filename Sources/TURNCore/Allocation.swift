@@ -28,6 +28,8 @@ struct Allocation: Sendable {
     let fiveTuple: FiveTuple
     /// The username that created it; other credentials get 441.
     let username: String
+    /// When it was created, for its call record.
+    let createdAtUnixSeconds: Int64
     /// The key its responses are signed with.
     var key: STUNIntegrityKey
     /// Bound relay ports per family, and the address advertised for each.

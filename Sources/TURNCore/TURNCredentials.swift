@@ -14,6 +14,12 @@ public struct LongTermKeys: Hashable, Sendable {
         sha256 = .longTerm(username: username, realm: realm, password: password, algorithm: .sha256)
     }
 
+    /// Wraps stored keys.
+    public init(md5: STUNIntegrityKey, sha256: STUNIntegrityKey) {
+        self.md5 = md5
+        self.sha256 = sha256
+    }
+
     /// The key for an algorithm.
     public func key(for algorithm: STUNPasswordAlgorithm) -> STUNIntegrityKey {
         algorithm == .md5 ? md5 : sha256
@@ -22,7 +28,7 @@ public struct LongTermKeys: Hashable, Sendable {
 
 /// Where a user's credentials came from.
 public enum CredentialKind: Hashable, Sendable {
-    /// A configured user (`--turn-user`).
+    /// A configured user (`--turn-user`) or a stored one (`switchboard user add`).
     case staticUser
     /// TURN REST credentials, valid until this Unix time.
     case rest(expiresAt: Int64)
@@ -38,7 +44,15 @@ public struct CredentialCandidate: Hashable, Sendable {
     public var kind: CredentialKind
 }
 
-/// Looks up credentials by username (or USERHASH): static users, then TURN REST shared secrets.
+/// Users kept outside the process (the database), looked up on each authentication.
+public protocol TURNUserDirectory: Sendable {
+    /// The keys of `username` in the credentials' realm, if it exists.
+    func keys(username: String) -> LongTermKeys?
+    /// The user a USERHASH names.
+    func username(forHash hash: [UInt8]) -> String?
+}
+
+/// Looks up credentials by username (or USERHASH): static users, stored users, then TURN REST shared secrets.
 ///
 /// TURN REST (draft-uberti-behave-turn-rest): the username is `expiry-unix-time:user` and the password is
 /// `base64(HMAC-SHA1(secret, username))`. Several secrets may be configured so they can be rotated.
@@ -48,24 +62,37 @@ public struct TURNCredentials: Sendable {
     private var users: [String: LongTermKeys] = [:]
     private var usersByHash: [[UInt8]: String] = [:]
     private let secrets: [[UInt8]]
+    private var directory: (any TURNUserDirectory)?
 
-    /// Creates the store. `users` maps names to passwords; only their keys are kept.
-    public init(realm: String, users: [(username: String, password: String)] = [], secrets: [String] = []) {
+    /// Creates the store. `users` maps names to passwords; only their keys are kept. `directory` adds users
+    /// that may change while the server runs.
+    public init(
+        realm: String, users: [(username: String, password: String)] = [], secrets: [String] = [],
+        directory: (any TURNUserDirectory)? = nil
+    ) {
         self.realm = realm
         self.secrets = secrets.map { Array($0.utf8) }
+        self.directory = directory
         for user in users {
             self.users[user.username] = LongTermKeys(username: user.username, realm: realm, password: user.password)
             usersByHash[Userhash.compute(username: user.username, realm: realm).hash] = user.username
         }
     }
 
+    /// Adds users that may change while the server runs (the database's), consulted after the configured ones.
+    public mutating func attach(_ directory: any TURNUserDirectory) {
+        self.directory = directory
+    }
+
     /// Whether any credential source is configured; without one the server answers every TURN request 401.
-    public var isEmpty: Bool { users.isEmpty && secrets.isEmpty }
+    public var isEmpty: Bool { users.isEmpty && secrets.isEmpty && directory == nil }
 
     /// The candidates for a username, static first, then one per REST secret.
     public func candidates(username: String) -> [CredentialCandidate] {
         var result: [CredentialCandidate] = []
-        if let keys = users[username] { result.append(CredentialCandidate(username: username, keys: keys, kind: .staticUser)) }
+        if let keys = users[username] ?? directory?.keys(username: username) {
+            result.append(CredentialCandidate(username: username, keys: keys, kind: .staticUser))
+        }
         if !secrets.isEmpty, let expiry = Self.restExpiry(username) {
             for secret in secrets {
                 let password = Self.restPassword(secret: secret, username: username)
@@ -78,7 +105,7 @@ public struct TURNCredentials: Sendable {
 
     /// The static user a USERHASH names (REST users cannot be found by hash: their names are not stored).
     public func username(forHash hash: [UInt8]) -> String? {
-        usersByHash[hash]
+        usersByHash[hash] ?? directory?.username(forHash: hash)
     }
 
     /// The expiry time at the front of a REST username (`1700000000:alice`), or of a bare timestamp.

@@ -22,7 +22,7 @@ public enum TURNOutcome: Sendable {
     /// Bind these relays, then call `relaysOpened` or `relaysFailed`.
     case openRelays(PendingAllocation)
     /// Send this response, then close the allocation's relays (Refresh with lifetime 0).
-    case respondAndClose(ByteBuffer, AllocationID)
+    case respondAndClose(ByteBuffer, AllocationSummary)
     /// Send this payload from the allocation's relay of the peer's family to the peer (a Send indication).
     case sendToPeer(AllocationID, TransportAddress, ByteBuffer)
 }

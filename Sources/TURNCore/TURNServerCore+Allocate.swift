@@ -120,7 +120,8 @@ extension TURNServerCore {
         if let software = configuration.software { response.add(Software(software)) }
         let encoded = response.encoded(integrity: (state.auth.integrityKind, state.auth.key), fingerprint: state.wantsFingerprint)
         allocations[fiveTuple] = Allocation(
-            id: id, fiveTuple: fiveTuple, username: state.auth.username, key: state.auth.key, relays: state.relays,
+            id: id, fiveTuple: fiveTuple, username: state.auth.username, createdAtUnixSeconds: now.unixSeconds, key: state.auth.key,
+            relays: state.relays,
             expiresAt: now.adding(seconds: state.lifetime).uptimeNanoseconds, lastTransaction: state.transactionID,
             lastResponse: encoded, byteAllowance: Double(configuration.maxBytesPerSecond),
             allowanceUpdatedAt: now.uptimeNanoseconds)

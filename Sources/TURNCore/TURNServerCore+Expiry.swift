@@ -6,6 +6,12 @@ public struct AllocationSummary: Hashable, Sendable {
     public var id: AllocationID
     /// Its username.
     public var username: String
+    /// The client's 5-tuple.
+    public var fiveTuple: FiveTuple
+    /// The relayed addresses advertised to the client, one per family.
+    public var relayedAddresses: [TransportAddress]
+    /// When it was created, in Unix seconds.
+    public var createdAtUnixSeconds: Int64
     /// Packets and bytes relayed to peers.
     public var packetsToPeers: UInt64, bytesToPeers: UInt64
     /// Packets and bytes relayed to the client.
@@ -60,7 +66,9 @@ extension TURNServerCore {
         for (family, relay) in allocation.relays { ports.release(family: family, port: relay.bind.port) }
         quota.release(allocation.username)
         return AllocationSummary(
-            id: allocation.id, username: allocation.username, packetsToPeers: allocation.packetsToPeers,
+            id: allocation.id, username: allocation.username, fiveTuple: allocation.fiveTuple,
+            relayedAddresses: allocation.relays.sorted { $0.key == .ipv4 && $1.key != .ipv4 }.map(\.value.advertised),
+            createdAtUnixSeconds: allocation.createdAtUnixSeconds, packetsToPeers: allocation.packetsToPeers,
             bytesToPeers: allocation.bytesToPeers, packetsToClient: allocation.packetsToClient,
             bytesToClient: allocation.bytesToClient)
     }

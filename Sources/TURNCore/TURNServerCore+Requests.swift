@@ -34,8 +34,8 @@ extension TURNServerCore {
         if requested?.seconds == 0 {
             response.add(Lifetime(seconds: 0))
             let encoded = encode(response, for: request, auth: auth)
-            removeAllocation(fiveTuple)
-            return .respondAndClose(encoded, allocation.id)
+            guard let summary = removeAllocation(fiveTuple) else { return .respond(encoded) }
+            return .respondAndClose(encoded, summary)
         }
         let lifetime = grantedLifetime(requested)
         allocations[fiveTuple]?.expiresAt = now.adding(seconds: lifetime).uptimeNanoseconds

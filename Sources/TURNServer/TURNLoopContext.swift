@@ -18,6 +18,7 @@ final class TURNLoopContext {
     let eventLoop: any EventLoop
     var core: TURNServerCore
     let logger: Logger
+    let events: TURNServerEvents
     /// The UDP listener of this loop, and whether it is an IPv6 socket (IPv4 clients then appear mapped).
     var udpListener: (any Channel)?
     var udpListenerIsIPv6 = false
@@ -30,11 +31,14 @@ final class TURNLoopContext {
     /// Socket addresses by transport address, so sends do not build one per packet.
     var socketAddresses: [TransportAddress: SocketAddress] = [:]
     var expiryTask: RepeatedTask?
+    /// Traffic of ended allocations and STUN messages seen, for `/metrics` (loop-confined: no atomics).
+    var counted = TURNStatistics()
 
-    init(eventLoop: any EventLoop, core: TURNServerCore, logger: Logger) {
+    init(eventLoop: any EventLoop, core: TURNServerCore, logger: Logger, events: TURNServerEvents) {
         self.eventLoop = eventLoop
         self.core = core
         self.logger = logger
+        self.events = events
         self.outBuffer = ByteBufferAllocator().buffer(capacity: 65_600)
     }
 
@@ -55,15 +59,17 @@ final class TURNLoopContext {
 
     /// Runs the core on a STUN message from a client and performs the outcome.
     func stunReceived(_ packet: ByteBuffer, from fiveTuple: FiveTuple) {
+        counted.stunMessages &+= 1
         switch core.stunReceived(packet, from: fiveTuple, now: Self.now()) {
         case .ignore:
             logger.trace("turn.drop", metadata: ["turn.five-tuple": "\(fiveTuple)"])
         case .respond(let response):
             sendToClient(fiveTuple, response)
-        case .respondAndClose(let response, let id):
+        case .respondAndClose(let response, let summary):
             sendToClient(fiveTuple, response)
-            closeRelays(id)
-            logger.debug("turn.allocation.deleted", metadata: ["turn.allocation": "\(id)", "turn.five-tuple": "\(fiveTuple)"])
+            allocationEnded(summary)
+            logger.debug(
+                "turn.allocation.deleted", metadata: ["turn.allocation": "\(summary.id)", "turn.five-tuple": "\(fiveTuple)"])
         case .openRelays(let pending):
             openRelays(pending)
         case .sendToPeer(let id, let peer, let payload):
@@ -200,6 +206,13 @@ final class TURNLoopContext {
         #endif
     }
 
+    /// Every way an allocation ends comes here: its relays close and the event is reported.
+    func allocationEnded(_ summary: AllocationSummary) {
+        closeRelays(summary.id)
+        counted.add(summary)
+        events.allocationEnded?(summary)
+    }
+
     func closeRelays(_ id: AllocationID) {
         guard let channels = relays.removeValue(forKey: id) else { return }
         for channel in channels.values { channel.close(promise: nil) }
@@ -208,7 +221,7 @@ final class TURNLoopContext {
     /// The once-a-second sweep.
     func expiryTimerFired() {
         for summary in core.expiryTimerFired(now: Self.now()) {
-            closeRelays(summary.id)
+            allocationEnded(summary)
             logger.debug(
                 "turn.allocation.expired",
                 metadata: [
@@ -221,13 +234,18 @@ final class TURNLoopContext {
     /// A stream client went away: its allocation ends.
     func streamClosed(_ fiveTuple: FiveTuple) {
         streamClients[fiveTuple] = nil
-        if let summary = core.connectionClosed(fiveTuple) { closeRelays(summary.id) }
+        if let summary = core.connectionClosed(fiveTuple) { allocationEnded(summary) }
+    }
+
+    /// This loop's figures: live allocations plus what ended and what was counted.
+    func statistics() -> TURNStatistics {
+        core.liveStatistics(now: Self.now()) + counted
     }
 
     /// Shutdown: every allocation ends.
     func closeAll() {
         expiryTask?.cancel()
-        for summary in core.removeAll() { closeRelays(summary.id) }
+        for summary in core.removeAll() { allocationEnded(summary) }
         for channel in relays.values.flatMap(\.values) { channel.close(promise: nil) }
         relays.removeAll()
     }

@@ -28,8 +28,9 @@ public final class TURNServer: Service, Sendable {
     /// Allocation quotas, shared by every loop.
     public let quota: AllocationQuota
 
-    /// Creates the service on an event loop group (its loops each get a core and a UDP listener).
-    public init(settings: TURNServerSettings, group: any EventLoopGroup, logger: Logger) {
+    /// Creates the service on an event loop group (its loops each get a core and a UDP listener); `events` hears
+    /// about allocations as they end (for call records), off the relay path.
+    public init(settings: TURNServerSettings, group: any EventLoopGroup, logger: Logger, events: TURNServerEvents = .init()) {
         self.settings = settings
         self.group = group
         self.logger = logger
@@ -44,13 +45,23 @@ public final class TURNServer: Service, Sendable {
                 idBase: UInt64(index) << 48)
             // Built here, before any loop runs; from now on it is touched only on `loop`.
             contexts[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(
-                TURNLoopContext(eventLoop: loop, core: core, logger: logger), eventLoop: loop)
+                TURNLoopContext(eventLoop: loop, core: core, logger: logger, events: events), eventLoop: loop)
             loops.append(loop)
         }
         self.contexts = contexts
         self.loops = loops
         self.ports = ports
         self.quota = quota
+    }
+
+    /// Every loop's figures, summed (each loop is asked on its own thread).
+    public func statistics() async -> TURNStatistics {
+        var total = TURNStatistics()
+        for loop in loops {
+            let context = contexts[ObjectIdentifier(loop)]!
+            if let figures = try? await loop.submit({ context.value.statistics() }).get() { total = total + figures }
+        }
+        return total
     }
 
     /// Binds every listener; returns where they listen.

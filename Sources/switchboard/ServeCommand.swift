@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import STUNProtocol
+import Storage
 import SwitchboardApp
 
 /// `switchboard serve`: runs every service on embedded defaults unless told otherwise.
@@ -30,8 +31,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Directory for the server's files.")
     var dataDir = "./switchboard-data"
 
+    @Option(
+        name: .customLong("database"),
+        help:
+            "postgres://USER:PASSWORD@HOST:PORT/DB[?sslmode=disable|prefer|require] for PostgreSQL, or sqlite:PATH (default: the file switchboard.sqlite in the data directory)."
+    )
+    var database: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
+
+    @Option(name: .customLong("log-format"), help: "text (one readable line per event) or json (one JSON object per line).")
+    var logFormat: LogFormat = .text
 
     @Option(name: .customLong("room-capacity"), help: "Members per room, unless the creating join asks for another capacity.")
     var roomCapacity = 8
@@ -210,7 +221,7 @@ struct ServeCommand: AsyncParsableCommand {
     /// Every option above, for merging environment variables and config files.
     static let optionSpecs: [OptionSpec] =
         [
-            "config", "host", "http-port", "data-dir", "log-level", "room-capacity", "max-room-capacity",
+            "config", "host", "http-port", "data-dir", "database", "log-level", "log-format", "room-capacity", "max-room-capacity",
             "max-message-bytes", "message-rate", "message-burst", "join-rate", "join-burst", "outbound-queue",
             "heartbeat-interval", "grace-period", "held-messages", "held-message-ttl", "resume-history", "max-sessions",
             "turn-port", "turn-tls-port", "tls-cert", "tls-key", "realm", "relay-ports", "default-lifetime", "max-lifetime",
@@ -354,12 +365,14 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .trace
-            return handler
-        }
+        logFormat.bootstrap()
         let configuration = try makeSwitchboardConfiguration()
+        let location: StoreLocation
+        do {
+            location = try StoreLocation.parse(database: database, dataDirectory: dataDir)
+        } catch {
+            throw ValidationError("\(error)")
+        }
         var logger = Logger(label: "switchboard")
         logger.logLevel = configuration.logLevel
         if allowLoopbackPeers, configuration.turn != nil {
@@ -372,7 +385,19 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             logger.warning("web client not found: no public/index.html here or beside the binary; pass --public-dir")
         }
-        let app = try buildApplication(configuration)
-        try await app.runService()
+        logger.info("store", metadata: ["store.location": "\(location)"])
+        let serverLogger = logger
+        do {
+            try await withStore(location, logger: logger) { store in
+                let app = try await buildApplication(configuration, store: store, logger: serverLogger)
+                try await app.runService()
+            }
+        } catch let error as StoreError {
+            // A refused schema or a bad location is a start-up failure with one clear line, not a stack of errors.
+            logger.critical("cannot open the database", metadata: ["store.location": "\(location)", "store.error": "\(error)"])
+            throw ExitCode(2)
+        }
     }
 }
+
+extension LogFormat: ExpressibleByArgument {}

@@ -7,7 +7,10 @@ struct SwitchboardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "A self-hosted WebRTC server: signaling, STUN/TURN, a browser client.",
-        subcommands: [ServeCommand.self, BenchCommand.self, CredentialsCommand.self, ProbeCommand.self],
+        subcommands: [
+            ServeCommand.self, UserCommand.self, RoomCommand.self, RecordsCommand.self, CredentialsCommand.self,
+            ProbeCommand.self, BenchCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self)
 
     /// Parses with config-file and environment options merged in for `serve`, then runs.

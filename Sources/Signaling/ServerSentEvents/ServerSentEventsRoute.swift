@@ -48,7 +48,7 @@ public struct ServerSentEventsRoute: Sendable {
     // MARK: The stream
 
     private func openStream(_ request: Request, context: SignalingRequestContext) async -> Response {
-        let (connection, outbox) = await hub.open(address: ClientAddress(context.remoteAddress?.ipAddress ?? "unknown"))
+        let (connection, outbox) = await hub.open(address: ClientAddress(context.remoteAddress?.ipAddress ?? "unknown"), transport: .sse)
         let streamToken = SecureIdentifiers.resumeToken()
         streams.add(streamToken, connection: connection)
         var logger = self.logger

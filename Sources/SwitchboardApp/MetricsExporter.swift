@@ -1,0 +1,104 @@
+import Hummingbird
+import NIOCore
+import Prometheus
+import STUNProtocol
+import Signaling
+import SignalingCore
+import TURNCore
+import TURNServer
+
+/// `/metrics` in Prometheus's text format (swift-prometheus).
+///
+/// Figures are gathered when scraped (the hub and each TURN loop are asked), so the relay path carries no atomic
+/// counters. Labels are bounded sets (transport, error code, direction, family): never a user, room or allocation.
+actor MetricsExporter {
+    /// The server's version, in `switchboard_build_info`.
+    static let version = "0.6.0-dev"
+
+    private let registry = PrometheusCollectorRegistry()
+    private let hub: SignalingHub
+    private let turn: TURNServer?
+    /// Last values seen per counter, so each scrape adds only the growth.
+    private var seen: [String: UInt64] = [:]
+
+    init(hub: SignalingHub, turn: TURNServer?) {
+        self.hub = hub
+        self.turn = turn
+        registry.makeGauge(
+            name: "switchboard_build_info", labels: [("version", Self.version)], help: "Always 1; labels describe the build."
+        ).set(Int64(1))
+        // Every series exists from the first scrape, so dashboards see zeros rather than gaps.
+        for transport in SignalingTransport.allCases { connections(transport).set(Int64(0)) }
+    }
+
+    func scrape() async -> [UInt8] {
+        let signaling = await hub.statistics()
+        for transport in SignalingTransport.allCases {
+            connections(transport).set(Int64(signaling.connectionsByTransport[transport] ?? 0))
+        }
+        gauge("switchboard_signaling_sessions", "Signaling sessions held, connected or in their grace period.")
+            .set(Int64(signaling.sessions))
+        gauge("switchboard_signaling_rooms", "Rooms with at least one member.").set(Int64(signaling.rooms))
+        advance(
+            "switchboard_signaling_messages_relayed_total", [], to: signaling.counters.messagesRelayed,
+            "Relayed signaling messages delivered, one per recipient.")
+        var authFailures: UInt64 = 0
+        for (code, count) in signaling.counters.errors {
+            advance(
+                "switchboard_signaling_errors_total", [("code", code.rawValue)], to: count, "Errors sent to signaling clients, by code.")
+            if [.passwordRequired, .wrongPassword].contains(code) { authFailures &+= count }
+        }
+        advance(
+            "switchboard_signaling_auth_failures_total", [], to: authFailures,
+            "Joins refused for a missing or wrong room password.")
+        if let turn {
+            let figures = await turn.statistics()
+            gauge("switchboard_turn_allocations", "Live TURN allocations.").set(Int64(figures.allocations))
+            gauge("switchboard_turn_permissions", "Live TURN permissions.").set(Int64(figures.permissions))
+            gauge("switchboard_turn_channels", "Live TURN channel bindings.").set(Int64(figures.channels))
+            advance("switchboard_stun_messages_total", [], to: figures.stunMessages, "STUN messages received from clients.")
+            let packets = "Packets relayed by TURN, by direction."
+            let bytes = "Payload bytes relayed by TURN, by direction."
+            advance("switchboard_turn_relayed_packets_total", [("direction", "to_peer")], to: figures.packetsToPeers, packets)
+            advance("switchboard_turn_relayed_packets_total", [("direction", "to_client")], to: figures.packetsToClients, packets)
+            advance("switchboard_turn_relayed_bytes_total", [("direction", "to_peer")], to: figures.bytesToPeers, bytes)
+            advance("switchboard_turn_relayed_bytes_total", [("direction", "to_client")], to: figures.bytesToClients, bytes)
+            for family in [AddressFamily.ipv4, .ipv6] {
+                registry.makeGauge(
+                    name: "switchboard_turn_relay_ports_free", labels: [("family", family == .ipv4 ? "ipv4" : "ipv6")],
+                    help: "Relay ports free for new allocations."
+                ).set(Int64(turn.ports.freePorts(family: family)))
+            }
+        }
+        return registry.emitToBuffer()
+    }
+
+    private nonisolated func connections(_ transport: SignalingTransport) -> Gauge {
+        registry.makeGauge(
+            name: "switchboard_signaling_connections", labels: [("transport", transport.rawValue)],
+            help: "Open signaling connections, by transport.")
+    }
+
+    private func gauge(_ name: String, _ help: String) -> Gauge {
+        registry.makeGauge(name: name, labels: [], help: help)
+    }
+
+    /// Moves a counter up to `value` (the sources keep totals; Prometheus counters only increment).
+    private func advance(_ name: String, _ labels: [(String, String)], to value: UInt64, _ help: String) {
+        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        let counter = registry.makeCounter(name: name, labels: labels, help: help)
+        let previous = seen[key] ?? 0
+        if value > previous { counter.increment(by: Int64(clamping: value - previous)) }
+        seen[key] = max(previous, value)
+    }
+
+    /// Registers `GET /metrics`.
+    nonisolated func register<Context: RequestContext>(on router: Router<Context>) {
+        router.get("/metrics") { _, _ in
+            let body = await self.scrape()
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+    }
+}
