@@ -23,6 +23,8 @@ command -v unshare >/dev/null || need_apt+=(util-linux)
 # The Store contract suite and the PostgreSQL end-to-end tests run against a throwaway cluster.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
+# GRDB builds against the system SQLite.
+[ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${need_apt[@]}"

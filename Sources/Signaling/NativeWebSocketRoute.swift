@@ -13,28 +13,38 @@ public struct NativeWebSocketRoute: Sendable {
     let hub: SignalingHub
     let maxMessageBytes: Int
     let logger: Logger
+    let origins: OriginPolicy
 
     /// Creates the route; messages larger than `maxMessageBytes` are refused with `frame_too_large`.
-    public init(hub: SignalingHub, maxMessageBytes: Int, logger: Logger) {
+    public init(hub: SignalingHub, maxMessageBytes: Int, origins: OriginPolicy = .init(), logger: Logger) {
         self.hub = hub
         self.maxMessageBytes = maxMessageBytes
+        self.origins = origins
         self.logger = logger
     }
 
     /// Adds `GET path` with WebSocket upgrade to `router`.
     public func register(on router: Router<SignalingRequestContext>, path: RouterPath = "/ws") {
-        router.ws(path) { inbound, outbound, context in
+        router.ws(
+            path,
+            shouldUpgrade: { request, _ in
+                try self.origins.check(request, logger: self.logger)
+                return .upgrade([:])
+            }
+        ) { inbound, outbound, context in
             let address = ClientAddress(context.requestContext.remoteAddress?.ipAddress ?? "unknown")
             let observer = await CloseFrameObserver.install(on: context.requestContext.channel)
-            await self.serve(inbound: inbound, outbound: outbound, address: address, closeFrames: observer)
+            // A join token may come with the upgrade (`/ws?token=…`), for browsers that cannot set headers.
+            let token = context.request.uri.queryParameters.get("token")
+            await self.serve(inbound: inbound, outbound: outbound, address: address, token: token, closeFrames: observer)
         }
     }
 
     func serve(
-        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, address: ClientAddress,
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, address: ClientAddress, token: String? = nil,
         closeFrames: CloseFrameObserver?
     ) async {
-        let (connection, outbox) = await hub.open(address: address, transport: .websocket)
+        let (connection, outbox) = await hub.open(address: address, transport: .websocket, joinToken: token)
         var logger = self.logger
         logger[metadataKey: "sig.connection"] = "\(connection)"
         logger[metadataKey: "sig.peer"] = "\(address)"

@@ -11,6 +11,10 @@ public actor SignalingHub {
     private var outboxes: [ConnectionID: Outbox] = [:]
     private var transports: [ConnectionID: SignalingTransport] = [:]
     private let events: SignalingEvents
+    /// Checks joins before the core sees them (tokens, stored rooms); `nil` admits every join as asked.
+    private nonisolated let gate: (any JoinGate)?
+    /// Join tokens given when connecting (query parameter, Socket.IO auth), by connection.
+    private var joinTokens: [ConnectionID: String] = [:]
     private var counters = SignalingStatistics.Counters()
     private var nextConnection: UInt64 = 1
     private let clock = SystemClock()
@@ -19,7 +23,11 @@ public actor SignalingHub {
 
     /// Creates a hub with the given room limits; `outboxLimit` bounds each connection's unsent messages, and
     /// `events` hears who enters and leaves rooms.
-    public init(configuration: SignalingConfiguration, outboxLimit: Int, logger: Logger, events: SignalingEvents = .init()) {
+    public init(
+        configuration: SignalingConfiguration, outboxLimit: Int, logger: Logger, events: SignalingEvents = .init(),
+        gate: (any JoinGate)? = nil
+    ) {
+        self.gate = gate
         self.state = SignalingState(configuration: configuration)
         self.outboxLimit = outboxLimit
         self.logger = logger
@@ -31,12 +39,13 @@ public actor SignalingHub {
     /// Rooms with members.
     public var roomCount: Int { state.roomCount }
 
-    func open(address: ClientAddress, transport: SignalingTransport) -> (ConnectionID, Outbox) {
+    func open(address: ClientAddress, transport: SignalingTransport, joinToken: String? = nil) -> (ConnectionID, Outbox) {
         let connection = ConnectionID(nextConnection)
         nextConnection += 1
         let outbox = Outbox(limit: outboxLimit)
         outboxes[connection] = outbox
         transports[connection] = transport
+        if let joinToken, joinToken.utf8.count <= ClientRequest.maximumJoinTokenLength { joinTokens[connection] = joinToken }
         let actions = state.connectionOpened(
             connection, session: SessionID(SecureIdentifiers.sessionID()), token: SecureIdentifiers.resumeToken(),
             address: address, now: clock.now())
@@ -45,7 +54,32 @@ public actor SignalingHub {
     }
 
     /// Handles a decoded request; returns whether the connection stays open.
-    func received(_ request: ClientRequest, on connection: ConnectionID) -> Bool {
+    ///
+    /// A join first passes the gate on the caller's task (signature checks, database lookups and slow password
+    /// hashes must not hold up the hub), then the core decides it.
+    nonisolated func received(_ request: ClientRequest, on connection: ConnectionID) async -> Bool {
+        await process(await admitted(request, on: connection), on: connection)
+    }
+
+    /// ``received(_:on:)`` for a request whose sender waits for an acknowledgement (a Socket.IO ack).
+    nonisolated func received(acknowledging request: ClientRequest, on connection: ConnectionID) async -> Bool {
+        await process(acknowledging: await admitted(request, on: connection), on: connection)
+    }
+
+    private nonisolated func admitted(_ request: ClientRequest, on connection: ConnectionID) async -> ClientRequest {
+        guard let gate, case .join(var join) = request.message else { return request }
+        let (token, address) = await joinContext(of: connection)
+        join.admission = await gate.admit(join, connectionToken: token, address: address)
+        var admitted = request
+        admitted.message = .join(join)
+        return admitted
+    }
+
+    private func joinContext(of connection: ConnectionID) -> (String?, ClientAddress) {
+        (joinTokens[connection], state.address(of: connection) ?? ClientAddress("unknown"))
+    }
+
+    private func process(_ request: ClientRequest, on connection: ConnectionID) -> Bool {
         perform(state.requestReceived(request, on: connection, now: clock.now()))
         return outboxes[connection] != nil
     }
@@ -53,7 +87,7 @@ public actor SignalingHub {
     /// Handles a request whose sender waits for an acknowledgement (a Socket.IO ack): its direct,
     /// non-fatal replies go into one ``Outbox/Acknowledgement`` queued after everything else it caused.
     /// Returns whether the connection stays open.
-    func received(acknowledging request: ClientRequest, on connection: ConnectionID) -> Bool {
+    private func process(acknowledging request: ClientRequest, on connection: ConnectionID) -> Bool {
         var actions = state.requestReceived(request, on: connection, now: clock.now())
         var replies: [ServerMessage] = []
         actions.removeAll { action in
@@ -91,6 +125,7 @@ public actor SignalingHub {
     func ended(_ connection: ConnectionID, clean: Bool) {
         outboxes.removeValue(forKey: connection)?.finish()
         transports.removeValue(forKey: connection)
+        joinTokens.removeValue(forKey: connection)
         let now = clock.now()
         perform(clean ? state.connectionClosed(connection, now: now) : state.connectionLost(connection, now: now))
     }

@@ -3,6 +3,8 @@ extension ClientRequest {
     public static let maximumNameLength = 64
     /// Longest accepted room password, in bytes.
     public static let maximumPasswordLength = 256
+    /// The longest join token accepted, in bytes.
+    public static let maximumJoinTokenLength = 4096
     /// Longest accepted resume token, in bytes.
     public static let maximumTokenLength = 128
 
@@ -120,6 +122,7 @@ private struct FieldReader {
             }
             capacity = Int(number)
         }
-        return JoinRequest(room: room, name: name, password: password, capacity: capacity)
+        let token = try optionalString("token", maximumBytes: ClientRequest.maximumJoinTokenLength)
+        return JoinRequest(room: room, name: name, password: password, capacity: capacity, token: token)
     }
 }

@@ -33,13 +33,63 @@ public struct JoinRequest: Equatable, Sendable {
     public var password: String?
     /// Members allowed, when this join creates the room.
     public var capacity: Int?
+    /// A signed join token, when the client passes it in the join rather than when connecting.
+    public var token: String?
+    /// What the server decided before the core sees the join (token, stored room). Never read from the client.
+    public var admission: JoinAdmission?
 
     /// Creates a join request.
-    public init(room: RoomName, name: String? = nil, password: String? = nil, capacity: Int? = nil) {
+    public init(
+        room: RoomName, name: String? = nil, password: String? = nil, capacity: Int? = nil, token: String? = nil,
+        admission: JoinAdmission? = nil
+    ) {
         self.room = room
         self.name = name
         self.password = password
         self.capacity = capacity
+        self.token = token
+        self.admission = admission
+    }
+}
+
+/// The server's own checks of a join, made at the edge (signatures, database lookups, slow password hashes) so
+/// the core stays pure; the core applies them after its rate limit, so they cannot be probed quickly.
+public struct JoinAdmission: Equatable, Sendable {
+    /// The join is refused with this error.
+    public var refusal: SignalingError?
+    /// The identity the join token vouches for; another session with it in the room is evicted.
+    public var identity: String?
+    /// The display name from the token, which wins over the client's.
+    public var name: String?
+    /// Whether the token lets the holder publish media.
+    public var canPublish: Bool
+    /// The persistent room's settings, when the room is stored.
+    public var storedRoom: StoredRoomRules?
+
+    /// Creates an admission; the default admits as the client asked.
+    public init(
+        refusal: SignalingError? = nil, identity: String? = nil, name: String? = nil, canPublish: Bool = true,
+        storedRoom: StoredRoomRules? = nil
+    ) {
+        self.refusal = refusal
+        self.identity = identity
+        self.name = name
+        self.canPublish = canPublish
+        self.storedRoom = storedRoom
+    }
+}
+
+/// A persistent room's rules, which win over what a join asks for. Its password was checked at the edge.
+public struct StoredRoomRules: Equatable, Sendable {
+    /// Members admitted at once; `nil` is the server's default.
+    public var capacity: Int?
+    /// Nobody new may enter.
+    public var isLocked: Bool
+
+    /// Creates rules.
+    public init(capacity: Int?, isLocked: Bool) {
+        self.capacity = capacity
+        self.isLocked = isLocked
     }
 }
 

@@ -39,7 +39,11 @@ extension OutboundMessage {
         func peers() -> [PeerInfo] {
             guard case .array(let list)? = fields["peers"] else { return [] }
             return list.compactMap { peer in
-                peer["id"]?.stringValue.map { PeerInfo(id: SessionID($0), name: peer["name"]?.stringValue) }
+                peer["id"]?.stringValue.map {
+                    PeerInfo(
+                        id: SessionID($0), name: peer["name"]?.stringValue, identity: peer["identity"]?.stringValue,
+                        canPublish: peer["publish"] != .bool(false))
+                }
             }
         }
         let message: ServerMessage
@@ -54,7 +58,10 @@ extension OutboundMessage {
                 peers: peers(), lastSeq: UInt64(max(0, try integer("last_seq"))))
         case "other_joined":
             message = .otherJoined(
-                room: try room(), peer: PeerInfo(id: SessionID(try string("id")), name: fields["name"]?.stringValue))
+                room: try room(),
+                peer: PeerInfo(
+                    id: SessionID(try string("id")), name: fields["name"]?.stringValue, identity: fields["identity"]?.stringValue,
+                    canPublish: fields["publish"] != .bool(false)))
         case "left":
             message = .left(room: try room())
         case "bye":

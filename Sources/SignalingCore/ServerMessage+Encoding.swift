@@ -18,6 +18,8 @@ extension OutboundMessage {
             writer.field("room", room.rawValue)
             writer.field("id", peer.id.rawValue)
             if let name = peer.name { writer.field("name", name) }
+            if let identity = peer.identity { writer.field("identity", identity) }
+            if !peer.canPublish { writer.field("publish", .bool(false)) }
         case .left(let room):
             writer.field("room", room.rawValue)
         case .bye(let room, let id, let reason):
@@ -52,6 +54,8 @@ extension PeerInfo {
     var json: JSONValue {
         var object: [String: JSONValue] = ["id": .string(id.rawValue)]
         if let name { object["name"] = .string(name) }
+        if let identity { object["identity"] = .string(identity) }
+        if !canPublish { object["publish"] = .bool(false) }
         return .object(object)
     }
 }

@@ -4,11 +4,17 @@ public struct PeerInfo: Equatable, Sendable {
     public var id: SessionID
     /// The member's display name, if it gave one.
     public var name: String?
+    /// The identity its join token vouched for (`sub`), when the server requires join tokens.
+    public var identity: String?
+    /// `false` when its join token says it may not publish media (clients should then receive only).
+    public var canPublish: Bool
 
     /// Creates a peer description.
-    public init(id: SessionID, name: String?) {
+    public init(id: SessionID, name: String?, identity: String? = nil, canPublish: Bool = true) {
         self.id = id
         self.name = name
+        self.identity = identity
+        self.canPublish = canPublish
     }
 }
 
@@ -22,6 +28,8 @@ public enum ByeReason: String, Sendable {
     case timeout
     /// The server removed it (for example, its resume failed).
     case removed
+    /// The same identity joined again (another tab or device), so this older session was evicted.
+    case evicted
 }
 
 /// A message from the server to one client.

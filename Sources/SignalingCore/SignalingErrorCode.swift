@@ -48,11 +48,28 @@ public enum SignalingErrorCode: String, Sendable, CaseIterable {
     case slowConsumer = "slow_consumer"
     /// The session was resumed on another connection (fatal for the old one).
     case replaced = "replaced"
+    /// The server requires a join token (`--join-secret`) and none was given.
+    case tokenRequired = "token_required"
+    /// The join token is malformed or its signature does not verify.
+    case invalidToken = "invalid_token"
+    /// The join token has expired (or is not valid yet).
+    case tokenExpired = "token_expired"
+    /// The join token is for another room.
+    case tokenWrongRoom = "token_wrong_room"
+    /// The persistent room is locked: nobody new may enter.
+    case roomLocked = "room_locked"
+    /// The same identity joined the room again elsewhere; this older session is closed.
+    case duplicateIdentity = "duplicate_identity"
+    /// Too many password attempts for persistent rooms from this address; wait and retry.
+    case tooManyAttempts = "too_many_attempts"
+    /// A service the request needs (the database) is unavailable; retry later.
+    case unavailable = "unavailable"
 
     /// Whether the connection is closed after this error.
     public var isFatal: Bool {
         switch self {
-        case .frameTooLarge, .rateLimited, .joinRateLimited, .slowConsumer, .replaced, .serverFull: return true
+        case .frameTooLarge, .rateLimited, .joinRateLimited, .slowConsumer, .replaced, .serverFull, .duplicateIdentity:
+            return true
         default: return false
         }
     }

@@ -61,10 +61,21 @@ extension SignalingState {
             actions.append(.close(connection, error))
             return
         }
+        let admission = join.admission ?? JoinAdmission()
+        if let refusal = admission.refusal { return fail(refusal.code, refusal.message) }
+        if admission.storedRoom?.isLocked == true { return fail(.roomLocked, "room '\(join.room)' is locked") }
+        // The same identity again (a reload, a second device): the older session goes first, so its peers see
+        // `bye` at once rather than a ghost that lingers until its grace period ends.
+        if let identity = admission.identity, let members = rooms[join.room]?.members {
+            for member in members where member != id && sessions[member]?.identity == identity {
+                evict(member, actions: &actions)
+            }
+        }
         var room: Room
         if let existing = rooms[join.room] {
             room = existing
-            if let digest = room.passwordDigest {
+            // A stored room's password was checked against its slow hash at the edge.
+            if admission.storedRoom == nil, let digest = room.passwordDigest {
                 guard let password = join.password else {
                     return fail(.passwordRequired, "room '\(join.room)' requires a password")
                 }
@@ -76,6 +87,8 @@ extension SignalingState {
                 reply(.full(room: join.room, capacity: room.capacity, requestID: requestID), on: connection, actions: &actions)
                 return
             }
+        } else if let stored = admission.storedRoom {
+            room = Room(name: join.room, capacity: stored.capacity ?? configuration.roomCapacity, passwordDigest: nil)
         } else {
             let capacity = join.capacity ?? configuration.roomCapacity
             guard capacity <= configuration.maximumRoomCapacity else {
@@ -92,8 +105,10 @@ extension SignalingState {
         rooms[join.room] = room
         roomsWithHeldMessages.remove(join.room)
         sessions[id]?.room = join.room
-        sessions[id]?.name = join.name
-        membershipChanges.append(.entered(session: id, room: join.room, name: join.name, connection: connection))
+        sessions[id]?.name = admission.name ?? join.name
+        sessions[id]?.identity = admission.identity
+        sessions[id]?.canPublish = admission.canPublish
+        membershipChanges.append(.entered(session: id, room: join.room, name: joinedName(id), connection: connection))
         let joined = sessions[id]!
         deliver(
             .joined(room: join.room, id: id, peers: peers, capacity: room.capacity, token: joined.token),
@@ -160,4 +175,19 @@ func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
         difference |= lhs[index] ^ rhs[index]
     }
     return difference == 0
+}
+
+extension SignalingState {
+    func joinedName(_ id: SessionID) -> String? { sessions[id]?.name }
+
+    /// Ends an older session of an identity that joined again: it is told why and closed, and leaves at once
+    /// (no grace period: the same person is already back).
+    mutating func evict(_ id: SessionID, actions: inout [SignalingAction]) {
+        if let connection = sessions[id]?.connection {
+            let error = SignalingError(.duplicateIdentity, "the same identity joined this room from another connection")
+            reply(.error(error), on: connection, actions: &actions)
+            actions.append(.close(connection, error))
+        }
+        actions += removeSession(id, reason: .evicted)
+    }
 }

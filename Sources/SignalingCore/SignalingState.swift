@@ -42,6 +42,11 @@ public struct SignalingState: Sendable {
         sessions[session]?.room
     }
 
+    /// The client address a connection's session came from.
+    public func address(of connection: ConnectionID) -> ClientAddress? {
+        connections[connection].flatMap { sessions[$0]?.address }
+    }
+
     /// The session a connection speaks for.
     public func session(for connection: ConnectionID) -> SessionID? {
         connections[connection]
@@ -167,6 +172,9 @@ struct Session: Sendable {
     var bucket: TokenBucket
     var room: RoomName?
     var name: String?
+    /// From the join token: who this is, and whether it may publish media.
+    var identity: String?
+    var canPublish = true
     var nextSeq: UInt64 = 1
     var history: Deque<OutboundMessage> = []
     var graceDeadline: MonotonicTime?
@@ -179,7 +187,7 @@ struct Session: Sendable {
         self.bucket = bucket
     }
 
-    var peerInfo: PeerInfo { PeerInfo(id: id, name: name) }
+    var peerInfo: PeerInfo { PeerInfo(id: id, name: name, identity: identity, canPublish: canPublish) }
 }
 
 /// One room's state.

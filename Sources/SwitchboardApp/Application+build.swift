@@ -42,16 +42,25 @@ public func buildApplication(
             services.append(users)
         }
     }
+    let tokens = configuration.joinSecrets.isEmpty ? nil : await JoinTokens(secrets: configuration.joinSecrets)
+    let gate: (any JoinGate)? =
+        tokens == nil && store == nil
+        ? nil
+        : JoinAdmissionPolicy(
+            tokens: tokens, rooms: store,
+            passwordAttempts: AddressRateLimiter(rate: configuration.signaling.joinRate, burst: configuration.signaling.joinBurst),
+            logger: logger)
     let hub = SignalingHub(
         configuration: configuration.signaling, outboxLimit: configuration.outboundQueueLimit, logger: logger,
-        events: signalingEvents)
+        events: signalingEvents, gate: gate)
+    let origins = OriginPolicy(allowed: configuration.allowedOrigins)
     let router = Router(context: SignalingRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.get("/healthz") { _, _ in "ok\n" }
     let readiness = Readiness(store: store)
     readiness.register(on: router)
     services.append(readiness)
-    NativeWebSocketRoute(hub: hub, maxMessageBytes: configuration.maxMessageBytes, logger: logger)
+    NativeWebSocketRoute(hub: hub, maxMessageBytes: configuration.maxMessageBytes, origins: origins, logger: logger)
         .register(on: router)
     ServerSentEventsRoute(
         hub: hub, maxMessageBytes: configuration.maxMessageBytes, keepaliveInterval: configuration.heartbeatInterval,
@@ -64,7 +73,7 @@ public func buildApplication(
     // One limit for both transports, announced in the handshake: the WebSocket layer refuses larger frames.
     engineIO.maxPayload = min(
         engineIO.maxPayload, SwitchboardConfiguration.webSocketFrameLimit(maxMessageBytes: configuration.maxMessageBytes))
-    EngineIORoute(server: EngineIOServer(configuration: engineIO, application: socketIO), logger: logger)
+    EngineIORoute(server: EngineIOServer(configuration: engineIO, application: socketIO), origins: origins, logger: logger)
         .register(on: router, path: "/socket.io")
     let turnServer = turnSettings.map {
         TURNServer(settings: $0, group: MultiThreadedEventLoopGroup.singleton, logger: logger, events: turnEvents)

@@ -35,6 +35,11 @@ public struct SwitchboardConfiguration: Sendable {
     /// What `/api/ice-servers` hands out; its ports come from `turn`.
     public var ice = ICEServerConfiguration()
 
+    /// Secrets that sign join tokens (`--join-secret`); when any is set, every join needs a valid token.
+    public var joinSecrets: [String] = []
+    /// Origins besides this server's own that may open WebSockets (`--allowed-origin`), or `*`.
+    public var allowedOrigins: [String] = []
+
     /// The browser client's folder (holding `index.html`); `nil` serves no client.
     public var publicDirectory: String? = nil
 

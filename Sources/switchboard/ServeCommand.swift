@@ -215,6 +215,20 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Capacity of rooms created by Socket.IO 'create or join' and 'join' (the tutorials' rooms of 2).")
     var socketIORoomCapacity = 2
 
+    @Option(
+        name: .customLong("join-secret"),
+        help:
+            "Secret (at least 32 characters) that signs join tokens; when set, /ws, /socket.io/ and /events admit joins with a valid token only (repeatable, for rotation; the first signs)."
+    )
+    var joinSecrets: [String] = []
+
+    @Option(
+        name: .customLong("allowed-origin"),
+        help:
+            "Web origin (https://app.example.com) allowed to open WebSockets besides this server's own pages, or '*' (repeatable)."
+    )
+    var allowedOrigins: [String] = []
+
     @Flag(name: .customLong("socketio-log-events"), help: "Send the codelab's 'log' events (server notes) to Socket.IO clients.")
     var socketIOLogEvents = false
 
@@ -229,7 +243,10 @@ struct ServeCommand: AsyncParsableCommand {
             "unauthorized-rate", "unauthorized-burst", "turn-threads", "public-dir", "ice-host", "turn-credential-ttl",
             "socketio-ping-interval", "socketio-ping-timeout", "socketio-max-payload", "socketio-room-capacity",
         ].map { OptionSpec($0) }
-        + ["turn-user", "turn-secret", "relay-ip", "external-ip", "allow-peer", "deny-peer", "cors-origin"].map {
+        + [
+            "turn-user", "turn-secret", "relay-ip", "external-ip", "allow-peer", "deny-peer", "cors-origin", "join-secret",
+            "allowed-origin",
+        ].map {
             OptionSpec($0, isRepeatable: true)
         }
         + ["allow-loopback-peers", "rfc5766-channel-numbers", "socketio-log-events"].map { OptionSpec($0, isFlag: true) }
@@ -272,6 +289,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard (1...604_800).contains(turnCredentialTTL) else {
             throw ValidationError("--turn-credential-ttl must be 1-604800 seconds")
+        }
+        if joinSecrets.contains(where: { $0.count < JoinTokens.minimumSecretLength }) {
+            throw ValidationError(
+                "--join-secret must be at least \(JoinTokens.minimumSecretLength) characters (try: openssl rand -hex 32)")
         }
         if let iceHost, iceURIHost(fromAuthority: iceHost) != iceHost {
             throw ValidationError("--ice-host must be a DNS name, an IPv4 address or a bracketed IPv6 address, without a port")
@@ -361,6 +382,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.engineIO.corsOrigins = corsOrigins
         configuration.socketIOSignaling.roomCapacity = socketIORoomCapacity
         configuration.socketIOSignaling.logEvents = socketIOLogEvents
+        configuration.joinSecrets = joinSecrets
+        configuration.allowedOrigins = allowedOrigins
         return configuration
     }
 

@@ -8,7 +8,7 @@ struct SwitchboardCommand: AsyncParsableCommand {
         commandName: "switchboard",
         abstract: "A self-hosted WebRTC server: signaling, STUN/TURN, a browser client.",
         subcommands: [
-            ServeCommand.self, UserCommand.self, RoomCommand.self, RecordsCommand.self, CredentialsCommand.self,
+            ServeCommand.self, UserCommand.self, RoomCommand.self, RecordsCommand.self, TokenCommand.self, CredentialsCommand.self,
             ProbeCommand.self, BenchCommand.self,
         ],
         defaultSubcommand: ServeCommand.self)

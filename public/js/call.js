@@ -78,7 +78,9 @@ export class Call {
     if (this.ended) return this.media.stop();
     this.showMediaOutcome();
     this.showIceOutcome();
-    this.signaling.join({ room, name, password, capacity });
+    // An application links here as /r/<room>?token=<join token> when the server requires join tokens.
+    const token = new URLSearchParams(window.location.search).get('token') || undefined;
+    this.signaling.join({ room, name, password, capacity, token });
     this.stats.start();
   }
 

@@ -48,10 +48,12 @@ export class SignalingClient {
   }
 
   /** Opens the socket and joins; reconnects on its own until `leave()` or `disconnect()`. */
-  join({ room, name, password, capacity }) {
+  join({ room, name, password, capacity, token }) {
     this.joinRequest = { type: 'join', room, name };
     if (password) this.joinRequest.password = password;
     if (capacity) this.joinRequest.capacity = capacity;
+    // A join token from the application's backend (servers started with --join-secret require one).
+    if (token) this.joinRequest.token = token;
     this.connect();
   }
 

@@ -8,9 +8,11 @@ import SocketIOProtocol
 /// Engine.IO v4 over HTTP long-polling and WebSocket at one path (`/engine.io/`, `/socket.io/`).
 public struct EngineIORoute: Sendable {
     let server: EngineIOServer
+    let origins: OriginPolicy
     let logger: Logger
 
-    public init(server: EngineIOServer, logger: Logger) {
+    public init(server: EngineIOServer, origins: OriginPolicy = .init(), logger: Logger) {
+        self.origins = origins
         self.server = server
         self.logger = logger
     }
@@ -155,6 +157,7 @@ public struct EngineIORoute: Sendable {
     // MARK: WebSocket
 
     private func shouldUpgrade(_ request: Request) throws -> RouterShouldUpgrade {
+        try origins.check(request, logger: logger)
         let query = request.uri.queryParameters
         if let error = checkQuery(query) { throw HTTPError(.badRequest, message: error.message) }
         guard query.get("transport") == "websocket" else { throw HTTPError(.badRequest, message: HandshakeError.badRequest.message) }

@@ -48,7 +48,9 @@ public struct ServerSentEventsRoute: Sendable {
     // MARK: The stream
 
     private func openStream(_ request: Request, context: SignalingRequestContext) async -> Response {
-        let (connection, outbox) = await hub.open(address: ClientAddress(context.remoteAddress?.ipAddress ?? "unknown"), transport: .sse)
+        let (connection, outbox) = await hub.open(
+            address: ClientAddress(context.remoteAddress?.ipAddress ?? "unknown"), transport: .sse,
+            joinToken: request.uri.queryParameters.get("token"))
         let streamToken = SecureIdentifiers.resumeToken()
         streams.add(streamToken, connection: connection)
         var logger = self.logger

@@ -54,7 +54,9 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
     // MARK: SocketIONamespaceHandler
 
     public func admit(namespace: String, auth: JSONValue?, session: EngineIOSession) async -> SocketIOAdmission {
-        let (connection, outbox) = await hub.open(address: ClientAddress(session.remoteAddress ?? "unknown"), transport: .socketIO)
+        // A join token travels in the CONNECT packet's auth payload: `io({auth: {token}})`.
+        let (connection, outbox) = await hub.open(
+            address: ClientAddress(session.remoteAddress ?? "unknown"), transport: .socketIO, joinToken: auth?["token"]?.stringValue)
         guard let id = await hub.session(for: connection) else {
             // The hub refused the session (its session limit); it already queued the error on the outbox.
             await hub.ended(connection, clean: true)
