@@ -130,6 +130,37 @@ public actor SignalingHub {
         perform(clean ? state.connectionClosed(connection, now: now) : state.connectionLost(connection, now: now))
     }
 
+    /// Rooms with members, for the admin API (with each member's transport).
+    public func rooms() -> [(summary: RoomSummary, transports: [SessionID: SignalingTransport])] {
+        state.roomSummaries.map { summary in
+            var kinds: [SessionID: SignalingTransport] = [:]
+            for member in summary.members {
+                if let connection = state.connection(of: member.id), let transport = transports[connection] {
+                    kinds[member.id] = transport
+                }
+            }
+            return (summary, kinds)
+        }
+    }
+
+    /// Removes a session (admin kick); `false` when there is none.
+    public func kick(_ session: SessionID) -> Bool {
+        let actions = state.sessionRemoved(session, error: SignalingError(.kicked, "removed by an administrator"))
+        guard !actions.isEmpty else { return false }
+        logger.notice("session kicked", metadata: ["sig.session": "\(session)"])
+        perform(actions)
+        return true
+    }
+
+    /// Closes a room, removing every member (admin); `false` when it has none.
+    public func closeRoom(_ room: RoomName) -> Bool {
+        let actions = state.roomClosed(room)
+        guard !actions.isEmpty else { return false }
+        logger.notice("room closed", metadata: ["sig.room": "\(room)"])
+        perform(actions)
+        return true
+    }
+
     /// What signaling is doing, for `/metrics`.
     public func statistics() -> SignalingStatistics {
         var connections: [SignalingTransport: Int] = [:]

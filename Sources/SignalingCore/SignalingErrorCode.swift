@@ -62,13 +62,18 @@ public enum SignalingErrorCode: String, Sendable, CaseIterable {
     case duplicateIdentity = "duplicate_identity"
     /// Too many password attempts for persistent rooms from this address; wait and retry.
     case tooManyAttempts = "too_many_attempts"
+    /// An administrator removed this session.
+    case kicked = "kicked"
+    /// An administrator closed the room.
+    case roomClosed = "room_closed"
     /// A service the request needs (the database) is unavailable; retry later.
     case unavailable = "unavailable"
 
     /// Whether the connection is closed after this error.
     public var isFatal: Bool {
         switch self {
-        case .frameTooLarge, .rateLimited, .joinRateLimited, .slowConsumer, .replaced, .serverFull, .duplicateIdentity:
+        case .frameTooLarge, .rateLimited, .joinRateLimited, .slowConsumer, .replaced, .serverFull, .duplicateIdentity,
+            .kicked, .roomClosed:
             return true
         default: return false
         }

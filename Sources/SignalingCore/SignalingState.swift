@@ -42,6 +42,11 @@ public struct SignalingState: Sendable {
         sessions[session]?.room
     }
 
+    /// The connection a session is attached to, if it is not in its grace period.
+    public func connection(of session: SessionID) -> ConnectionID? {
+        sessions[session]?.connection
+    }
+
     /// The client address a connection's session came from.
     public func address(of connection: ConnectionID) -> ClientAddress? {
         connections[connection].flatMap { sessions[$0]?.address }

@@ -29,6 +29,7 @@ public func buildApplication(
     var signalingEvents = SignalingEvents()
     var turnEvents = TURNServerEvents()
     var turnSettings = configuration.turn
+    var storedUsers: StoredTURNUsers?
     if let store {
         let recorder = CallRecorder(store: store, logger: logger)
         signalingEvents.membershipChanged = { recorder.membershipChanged($0, transport: $1) }
@@ -40,6 +41,7 @@ public func buildApplication(
             try await users.refresh()
             turnSettings?.credentials.attach(users)
             services.append(users)
+            storedUsers = users
         }
     }
     let tokens = configuration.joinSecrets.isEmpty ? nil : await JoinTokens(secrets: configuration.joinSecrets)
@@ -79,6 +81,10 @@ public func buildApplication(
         TURNServer(settings: $0, group: MultiThreadedEventLoopGroup.singleton, logger: logger, events: turnEvents)
     }
     MetricsExporter(hub: hub, turn: turnServer).register(on: router)
+    AdminAPI(
+        hub: hub, turn: turnServer, store: store, users: storedUsers,
+        realm: turnSettings?.credentials.realm ?? configuration.realm, token: configuration.adminToken, logger: logger
+    ).register(on: router)
     var ice = configuration.ice
     ice.adopt(configuration.turn)
     ICEServerRoutes(

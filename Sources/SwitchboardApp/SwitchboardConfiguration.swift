@@ -40,6 +40,11 @@ public struct SwitchboardConfiguration: Sendable {
     /// Origins besides this server's own that may open WebSockets (`--allowed-origin`), or `*`.
     public var allowedOrigins: [String] = []
 
+    /// The bearer token of `/api/admin/` (`--admin-token`); `nil` turns the admin API off.
+    public var adminToken: String? = nil
+    /// The realm of stored TURN users when TURN itself is off (the admin API still manages them).
+    public var realm = "switchboard"
+
     /// The browser client's folder (holding `index.html`); `nil` serves no client.
     public var publicDirectory: String? = nil
 

@@ -18,6 +18,17 @@ public struct AllocationSummary: Hashable, Sendable {
     public var packetsToClient: UInt64, bytesToClient: UInt64
 }
 
+extension Allocation {
+    /// Its identity, addresses and traffic so far.
+    var summary: AllocationSummary {
+        AllocationSummary(
+            id: id, username: username, fiveTuple: fiveTuple,
+            relayedAddresses: relays.sorted { $0.key == .ipv4 && $1.key != .ipv4 }.map(\.value.advertised),
+            createdAtUnixSeconds: createdAtUnixSeconds, packetsToPeers: packetsToPeers, bytesToPeers: bytesToPeers,
+            packetsToClient: packetsToClient, bytesToClient: bytesToClient)
+    }
+}
+
 extension TURNServerCore {
     /// The periodic sweep: expired allocations end (their relays must be closed), expired permissions and channels
     /// go, unredeemed port reservations are released.
@@ -65,11 +76,6 @@ extension TURNServerCore {
         fiveTupleByID[allocation.id] = nil
         for (family, relay) in allocation.relays { ports.release(family: family, port: relay.bind.port) }
         quota.release(allocation.username)
-        return AllocationSummary(
-            id: allocation.id, username: allocation.username, fiveTuple: allocation.fiveTuple,
-            relayedAddresses: allocation.relays.sorted { $0.key == .ipv4 && $1.key != .ipv4 }.map(\.value.advertised),
-            createdAtUnixSeconds: allocation.createdAtUnixSeconds, packetsToPeers: allocation.packetsToPeers,
-            bytesToPeers: allocation.bytesToPeers, packetsToClient: allocation.packetsToClient,
-            bytesToClient: allocation.bytesToClient)
+        return allocation.summary
     }
 }

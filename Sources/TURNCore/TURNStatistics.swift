@@ -59,3 +59,28 @@ extension TURNServerCore {
         return statistics
     }
 }
+
+/// One live allocation, as the admin API lists it.
+public struct AllocationSnapshot: Equatable, Sendable {
+    /// What it would report if it ended now (identity, addresses, traffic so far).
+    public var summary: AllocationSummary
+    /// Seconds until it expires unless refreshed.
+    public var expiresInSeconds: Int
+    /// Live permissions and channel bindings.
+    public var permissions: Int
+    public var channels: Int
+}
+
+extension TURNServerCore {
+    /// Every live allocation, for the admin API.
+    public func allocationSnapshots(now: TURNInstant) -> [AllocationSnapshot] {
+        let nanos = now.uptimeNanoseconds
+        return allocations.values.map { allocation in
+            AllocationSnapshot(
+                summary: allocation.summary,
+                expiresInSeconds: allocation.expiresAt > nanos ? Int((allocation.expiresAt - nanos) / 1_000_000_000) : 0,
+                permissions: allocation.permissions.values.filter { $0 > nanos }.count,
+                channels: allocation.channels.values.filter { $0.expiresAt > nanos }.count)
+        }
+    }
+}

@@ -64,6 +64,18 @@ public final class TURNServer: Service, Sendable {
         return total
     }
 
+    /// Every live allocation on every loop, for the admin API.
+    public func allocations() async -> [AllocationSnapshot] {
+        var all: [AllocationSnapshot] = []
+        for loop in loops {
+            let context = contexts[ObjectIdentifier(loop)]!
+            if let some = try? await loop.submit({ context.value.core.allocationSnapshots(now: TURNLoopContext.now()) }).get() {
+                all += some
+            }
+        }
+        return all.sorted { $0.summary.createdAtUnixSeconds < $1.summary.createdAtUnixSeconds }
+    }
+
     /// Binds every listener; returns where they listen.
     public func start() async throws -> TURNListeningAddresses {
         var port = settings.port

@@ -229,6 +229,11 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var allowedOrigins: [String] = []
 
+    @Option(
+        name: .customLong("admin-token"),
+        help: "Bearer token (at least 16 characters) of the admin API at /api/admin/; without one the API is off.")
+    var adminToken: String?
+
     @Flag(name: .customLong("socketio-log-events"), help: "Send the codelab's 'log' events (server notes) to Socket.IO clients.")
     var socketIOLogEvents = false
 
@@ -242,6 +247,7 @@ struct ServeCommand: AsyncParsableCommand {
             "user-quota", "total-quota", "max-allocation-bps", "allocation-family", "nonce-lifetime", "nonce-secret",
             "unauthorized-rate", "unauthorized-burst", "turn-threads", "public-dir", "ice-host", "turn-credential-ttl",
             "socketio-ping-interval", "socketio-ping-timeout", "socketio-max-payload", "socketio-room-capacity",
+            "admin-token",
         ].map { OptionSpec($0) }
         + [
             "turn-user", "turn-secret", "relay-ip", "external-ip", "allow-peer", "deny-peer", "cors-origin", "join-secret",
@@ -289,6 +295,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard (1...604_800).contains(turnCredentialTTL) else {
             throw ValidationError("--turn-credential-ttl must be 1-604800 seconds")
+        }
+        if let adminToken, adminToken.count < 16 {
+            throw ValidationError("--admin-token must be at least 16 characters (try: openssl rand -hex 24)")
         }
         if joinSecrets.contains(where: { $0.count < JoinTokens.minimumSecretLength }) {
             throw ValidationError(
@@ -384,6 +393,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.socketIOSignaling.logEvents = socketIOLogEvents
         configuration.joinSecrets = joinSecrets
         configuration.allowedOrigins = allowedOrigins
+        configuration.adminToken = adminToken
+        configuration.realm = realm
         return configuration
     }
 

@@ -1,0 +1,42 @@
+/// A room as the admin API lists it.
+public struct RoomSummary: Equatable, Sendable {
+    /// The room name.
+    public var name: RoomName
+    /// Members admitted at once.
+    public var capacity: Int
+    /// Whether joining needs a password set by its creator.
+    public var hasPassword: Bool
+    /// Its members in join order (connected or in their grace period).
+    public var members: [PeerInfo]
+}
+
+extension SignalingState {
+    /// Every room with members, by name.
+    public var roomSummaries: [RoomSummary] {
+        rooms.values.map { room in
+            RoomSummary(
+                name: room.name, capacity: room.capacity, hasPassword: room.passwordDigest != nil,
+                members: room.members.compactMap { sessions[$0]?.peerInfo })
+        }.sorted { $0.name.rawValue < $1.name.rawValue }
+    }
+
+    /// An administrator removed a session (kick): it is told why and closed, and its peers see `bye` (removed)
+    /// at once. Empty when there is no such session.
+    public mutating func sessionRemoved(_ id: SessionID, error: SignalingError) -> [SignalingAction] {
+        guard let session = sessions[id] else { return [] }
+        var actions: [SignalingAction] = []
+        if let connection = session.connection {
+            reply(.error(error), on: connection, actions: &actions)
+            actions.append(.close(connection, error))
+        }
+        return actions + removeSession(id, reason: .removed)
+    }
+
+    /// An administrator closed a room: every member is removed as by ``sessionRemoved(_:error:)``.
+    /// Empty when the room does not exist.
+    public mutating func roomClosed(_ name: RoomName) -> [SignalingAction] {
+        guard let room = rooms[name] else { return [] }
+        let error = SignalingError(.roomClosed, "room '\(name)' was closed by an administrator")
+        return room.members.flatMap { sessionRemoved($0, error: error) }
+    }
+}

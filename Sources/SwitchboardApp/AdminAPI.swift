@@ -1,0 +1,184 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import Signaling
+import SignalingCore
+import Storage
+import TURNServer
+
+/// `/api/admin/`: live rooms and their members, closing rooms and kicking members, TURN allocations, TURN users
+/// and call records. Documented in docs/API.md.
+struct AdminAPI {
+    let hub: SignalingHub
+    let turn: TURNServer?
+    let store: (any Store)?
+    let users: StoredTURNUsers?
+    let realm: String
+    let token: String?
+    let logger: Logger
+
+    func register(on router: Router<SignalingRequestContext>) {
+        let api = router.group("/api/admin").add(middleware: AdminAuthMiddleware(token: token, logger: logger))
+        api.get("rooms") { _, _ in await self.rooms() }
+        api.delete("rooms/:room") { _, context in try await self.closeRoom(context.parameters.require("room")) }
+        api.delete("rooms/:room/members/:session") { _, context in
+            try await self.kick(context.parameters.require("session"), room: context.parameters.require("room"))
+        }
+        api.get("allocations") { _, _ in await self.allocations() }
+        api.get("users") { _, _ in try await self.listUsers() }
+        api.get("users/:username") { _, context in try await self.user(context.parameters.require("username")) }
+        api.put("users/:username") { request, context in
+            try await self.saveUser(context.parameters.require("username"), body: AdminJSON.body(request))
+        }
+        api.delete("users/:username") { _, context in try await self.removeUser(context.parameters.require("username")) }
+        api.get("records") { request, _ in try await self.records(request.uri.queryParameters) }
+    }
+
+    // MARK: Rooms
+
+    private func rooms() async -> Response {
+        let rooms = await hub.rooms().map { room, transports -> [String: Any] in
+            [
+                "name": room.name.rawValue, "capacity": room.capacity, "password": room.hasPassword,
+                "members": room.members.map { member -> [String: Any] in
+                    var object: [String: Any] = ["id": member.id.rawValue, "publish": member.canPublish]
+                    object["name"] = member.name
+                    object["identity"] = member.identity
+                    object["transport"] = transports[member.id]?.rawValue
+                    return object
+                },
+            ]
+        }
+        return AdminJSON.response(["rooms": rooms])
+    }
+
+    private func closeRoom(_ name: String) async -> Response {
+        guard let room = RoomName(name), await hub.closeRoom(room) else {
+            return AdminJSON.error(.notFound, "not_found", "no room '\(name)' with members")
+        }
+        return Response(status: .noContent)
+    }
+
+    private func kick(_ session: String, room name: String) async -> Response {
+        guard let room = RoomName(name),
+            await hub.rooms().first(where: { $0.summary.name == room })?.summary.members
+                .contains(where: { $0.id.rawValue == session }) == true,
+            await hub.kick(SessionID(session))
+        else {
+            return AdminJSON.error(.notFound, "not_found", "no member '\(session)' in room '\(name)'")
+        }
+        return Response(status: .noContent)
+    }
+
+    // MARK: TURN
+
+    private func allocations() async -> Response {
+        let list = await (turn?.allocations() ?? []).map { allocation -> [String: Any] in
+            let summary = allocation.summary
+            return [
+                "id": "\(summary.id)", "username": summary.username, "transport": "\(summary.fiveTuple.transport)",
+                "client": "\(summary.fiveTuple.client)", "relayed": summary.relayedAddresses.map { "\($0)" },
+                "created_at": AdminJSON.time(Date(timeIntervalSince1970: TimeInterval(summary.createdAtUnixSeconds))),
+                "expires_in": allocation.expiresInSeconds, "permissions": allocation.permissions, "channels": allocation.channels,
+                "packets_sent": summary.packetsToPeers, "bytes_sent": summary.bytesToPeers,
+                "packets_received": summary.packetsToClient, "bytes_received": summary.bytesToClient,
+            ]
+        }
+        return AdminJSON.response(["allocations": list])
+    }
+
+    // MARK: Users
+
+    private func requireStore() throws -> any Store {
+        guard let store else { throw HTTPError(.serviceUnavailable, message: "this server runs without a database") }
+        return store
+    }
+
+    private func userJSON(_ user: StoredTURNUser) -> [String: Any] {
+        ["username": user.username, "realm": user.realm, "updated_at": AdminJSON.time(user.updatedAt)]
+    }
+
+    private func listUsers() async throws -> Response {
+        AdminJSON.response(["users": try await requireStore().users(realm: realm).map(userJSON)])
+    }
+
+    private func user(_ username: String) async throws -> Response {
+        guard let user = try await requireStore().user(username: username, realm: realm) else {
+            return AdminJSON.error(.notFound, "not_found", "no user '\(username)'")
+        }
+        return AdminJSON.response(userJSON(user))
+    }
+
+    private func saveUser(_ username: String, body: [String: Any]) async throws -> Response {
+        guard !username.isEmpty, username.utf8.count <= 509 else {
+            return AdminJSON.error(.badRequest, "invalid_field", "the username must be 1-509 bytes")
+        }
+        guard let password = body["password"] as? String, !password.isEmpty, password.utf8.count <= 1024 else {
+            return AdminJSON.error(.badRequest, "invalid_field", "the body needs a non-empty string 'password'")
+        }
+        let store = try requireStore()
+        let existed = try await store.user(username: username, realm: realm) != nil
+        let user = StoredTURNUser.make(username: username, realm: realm, password: password)
+        try await store.saveUser(user)
+        // Effective at once on this node; other nodes read it within their refresh interval.
+        try? await users?.refresh()
+        logger.info("admin API: TURN user saved", metadata: ["turn.user": "\(username)"])
+        return AdminJSON.response(userJSON(user), status: existed ? .ok : .created)
+    }
+
+    private func removeUser(_ username: String) async throws -> Response {
+        guard try await requireStore().removeUser(username: username, realm: realm) else {
+            return AdminJSON.error(.notFound, "not_found", "no user '\(username)'")
+        }
+        try? await users?.refresh()
+        logger.info("admin API: TURN user removed", metadata: ["turn.user": "\(username)"])
+        return Response(status: .noContent)
+    }
+
+    // MARK: Records
+
+    private func records(_ query: FlatDictionary<Substring, Substring>) async throws -> Response {
+        let store = try requireStore()
+        guard case .some(let since) = AdminJSON.parseTime(query.get("since")),
+            case .some(let until) = AdminJSON.parseTime(query.get("until"))
+        else {
+            return AdminJSON.error(.badRequest, "invalid_field", "since and until are ISO 8601 times or Unix seconds")
+        }
+        let limit = query.get("limit").flatMap(Int.init) ?? 100
+        guard (1...10_000).contains(limit) else {
+            return AdminJSON.error(.badRequest, "invalid_field", "limit must be 1-10000")
+        }
+        switch query.get("kind") ?? "sessions" {
+        case "sessions":
+            let records = try await store.sessionRecords(RecordQuery(subject: query.get("room"), since: since, until: until, limit: limit))
+            return AdminJSON.response([
+                "records": records.map { record -> [String: Any] in
+                    var object: [String: Any] = [
+                        "session": record.sessionID, "room": record.room, "transport": record.transport,
+                        "joined_at": AdminJSON.time(record.joinedAt), "left_at": AdminJSON.time(record.leftAt),
+                        "reason": record.leaveReason,
+                    ]
+                    object["name"] = record.displayName
+                    return object
+                }
+            ])
+        case "allocations":
+            let records = try await store.allocationRecords(
+                RecordQuery(subject: query.get("user"), since: since, until: until, limit: limit))
+            return AdminJSON.response([
+                "records": records.map { record -> [String: Any] in
+                    [
+                        "username": record.username, "transport": record.transport, "client": record.clientAddress,
+                        "relay": record.relayAddress, "started_at": AdminJSON.time(record.startedAt),
+                        "ended_at": AdminJSON.time(record.endedAt), "bytes_sent": record.bytesSent,
+                        "packets_sent": record.packetsSent, "bytes_received": record.bytesReceived,
+                        "packets_received": record.packetsReceived,
+                    ]
+                }
+            ])
+        default:
+            return AdminJSON.error(.badRequest, "invalid_field", "kind is sessions or allocations")
+        }
+    }
+}
