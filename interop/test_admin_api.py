@@ -151,3 +151,24 @@ def test_users_crud_takes_effect_on_turn_at_once(tmp_path, peer):
         assert not refused.completed, refused.describe()
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("query", ["since=nan", "since=1e300", "until=-inf", "limit=abc", "limit=0",
+                                   "kind=sessions&user=x", "kind=allocations&room=x"])
+def test_bad_record_queries_get_400_and_the_server_lives(server, query):
+    status, _, body = api(server.port, "GET", f"/records?{query}")
+    assert status == 400 and body["error"]["code"] == "invalid_field", (status, body)
+    assert server.proc.poll() is None
+    assert api(server.port, "GET", "/records?since=2026-01-01&until=1900000000")[0] == 200
+
+
+def test_user_names_in_paths_are_percent_decoded_and_bodies_checked(server):
+    assert api(server.port, "PUT", "/users/ann%20lee", body={"password": "pw"})[0] == 201
+    assert [u["username"] for u in api(server.port, "GET", "/users")[2]["users"]] == ["ann lee"]
+    assert api(server.port, "GET", "/users/ann%20lee")[2]["username"] == "ann lee"
+    request = urllib.request.Request(f"http://127.0.0.1:{server.port}/api/admin/users/bob", method="PUT", data=b"[1]")
+    request.add_header("Authorization", f"Bearer {TOKEN}")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 400 and json.loads(refused.value.read())["error"]["code"] == "bad_json"
+    assert api(server.port, "DELETE", "/users/ann%20lee")[0] == 204

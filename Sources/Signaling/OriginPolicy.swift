@@ -4,8 +4,9 @@ import Logging
 /// Which web origins may open a WebSocket (`--allowed-origin`): the defence against cross-site WebSocket
 /// hijacking, since browsers send cookies and credentials with a cross-site upgrade but no CORS check applies.
 ///
-/// Always allowed: requests without an Origin (non-browser clients, which can forge it anyway) and pages served
-/// by this server itself (the Origin names the Host the request was sent to). Other origins only when listed.
+/// Always allowed: requests without an Origin or with a non-web one such as `ws://host` (non-browser clients,
+/// which can forge it anyway) and pages served by this server itself (the Origin names the Host the request was
+/// sent to). Other web origins (`http:`, `https:`, and `null` from sandboxed or file pages) only when listed.
 public struct OriginPolicy: Sendable {
     /// Origins allowed besides this server's own (`https://app.example.com`), or `*` for any.
     public var allowed: [String]
@@ -19,8 +20,11 @@ public struct OriginPolicy: Sendable {
     public func permits(origin: String?, host: String?) -> Bool {
         guard let origin else { return true }
         if allowed.contains("*") || allowed.contains(origin) { return true }
-        guard let host, let schemeEnd = origin.range(of: "://") else { return false }
+        guard let schemeEnd = origin.range(of: "://") else { return false }
         let scheme = origin[..<schemeEnd.lowerBound].lowercased()
+        // Only web pages can be made to open a socket on someone else's behalf; their origins are http(s).
+        guard scheme == "http" || scheme == "https" else { return true }
+        guard let host else { return false }
         let originAuthority = origin[schemeEnd.upperBound...].lowercased()
         return Self.authority(originAuthority, scheme: scheme) == Self.authority(host.lowercased(), scheme: scheme)
     }

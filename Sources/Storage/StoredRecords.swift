@@ -141,7 +141,12 @@ public struct RecordQuery: Equatable, Sendable {
 
 extension Date {
     /// Milliseconds since 1970, the one time format in both schemas.
-    var storedMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    var storedMilliseconds: Int64 {
+        // Clamped: a time from user input (a query's bound) must never trap the conversion.
+        let milliseconds = (timeIntervalSince1970 * 1000).rounded()
+        guard milliseconds.isFinite else { return milliseconds > 0 ? .max : .min }
+        return Int64(max(min(milliseconds, 9.0e18), -9.0e18))
+    }
 
     init(storedMilliseconds: Int64) {
         self.init(timeIntervalSince1970: Double(storedMilliseconds) / 1000)

@@ -28,6 +28,12 @@ struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
                 ])
             return AdminJSON.error(.forbidden, "forbidden", "the admin token is wrong")
         }
-        return try await next(request, context)
+        do {
+            return try await next(request, context)
+        } catch is AdminUnavailable {
+            return AdminJSON.error(.serviceUnavailable, "unavailable", "this server runs without a database")
+        } catch let error as HTTPError where error.status == .notFound {
+            return AdminJSON.error(.notFound, "not_found", "no such admin resource")
+        }
     }
 }

@@ -16,24 +16,33 @@ enum AdminJSON {
         response(["error": ["code": code, "message": message]], status: status)
     }
 
-    /// Reads a JSON object body of at most 16 KiB.
-    static func body(_ request: Request) async throws -> [String: Any] {
-        let buffer = try await request.body.collect(upTo: 16 * 1024)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any] else {
-            throw HTTPError(.badRequest, message: "the body must be a JSON object")
-        }
-        return object
+    /// Reads a JSON object body of at most 16 KiB; `nil` when it is larger or not a JSON object.
+    static func body(_ request: Request) async -> [String: Any]? {
+        guard let buffer = try? await request.body.collect(upTo: 16 * 1024) else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any]
+    }
+
+    /// A path parameter, percent-decoded (`/users/a%20b` names `a b`).
+    static func parameter(_ context: some RequestContext, _ name: String) throws -> String {
+        let raw = try context.parameters.require(name)
+        return raw.removingPercentEncoding ?? raw
     }
 
     static func time(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
-    /// An ISO 8601 time or Unix seconds, from a query parameter.
+    /// An ISO 8601 time or date, or Unix seconds, from a query parameter: `.some(nil)` when absent, `nil` when
+    /// unreadable.
     static func parseTime(_ text: String?) -> Date?? {
         guard let text else { return .some(nil) }
-        if let seconds = Double(text) { return Date(timeIntervalSince1970: seconds) }
+        if let seconds = Double(text) {
+            // Finite and within ±3000 years: anything else is a mistake, not a time.
+            guard seconds.isFinite, abs(seconds) < 1e11 else { return .none }
+            return Date(timeIntervalSince1970: seconds)
+        }
         if let date = try? Date(text, strategy: .iso8601) { return date }
+        if let day = try? Date(text, strategy: .iso8601.year().month().day()) { return day }
         return .none
     }
 }

@@ -29,6 +29,13 @@ public func buildApplication(
     var signalingEvents = SignalingEvents()
     var turnEvents = TURNServerEvents()
     var turnSettings = configuration.turn
+    var certificates: TLSCertificates?
+    if let tls = configuration.tls {
+        let loaded = try TLSCertificates(certificatePath: tls.certificatePath, keyPath: tls.keyPath, logger: logger)
+        if turnSettings?.tls != nil { turnSettings?.tls = loaded.source }
+        services.append(loaded)
+        certificates = loaded
+    }
     var storedUsers: StoredTURNUsers?
     if let store {
         let recorder = CallRecorder(store: store, logger: logger)
@@ -102,19 +109,33 @@ public func buildApplication(
     }
 
     let webSocketFrameLimit = SwitchboardConfiguration.webSocketFrameLimit(maxMessageBytes: configuration.maxMessageBytes)
+    let webSocketConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
+        ws: .init(
+            maxFrameSize: webSocketFrameLimit, autoPing: .enabled(timePeriod: configuration.heartbeatInterval),
+            closeTimeout: .seconds(5)))
     let serverLogger = logger
+    if let certificates {
+        // HTTPS/WSS: the same routes on their own port, the certificate taken per connection so reloads apply.
+        services.append(
+            Application(
+                router: router,
+                server: .reloadableTLSWebSocketUpgrade(
+                    webSocketRouter: router, configuration: webSocketConfiguration, certificates: certificates.source),
+                configuration: .init(
+                    address: .hostname(configuration.host, port: configuration.httpsPort), serverName: "Switchboard"),
+                onServerRunning: { channel in
+                    serverLogger.info(
+                        "listening https",
+                        metadata: ["https.port": "\(channel.localAddress?.port ?? 0)", "tls.sha256": "\(certificates.fingerprint)"])
+                },
+                logger: logger))
+    }
     // Services start before the HTTP server and stop after it, so TURN relays drain last.
     services.append(SignalingTickService(hub: hub))
     if let turnServer { services.append(turnServer) }
     return Application(
         router: router,
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: router,
-            configuration: .init(
-                ws: .init(
-                    maxFrameSize: webSocketFrameLimit,
-                    autoPing: .enabled(timePeriod: configuration.heartbeatInterval),
-                    closeTimeout: .seconds(5)))),
+        server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: webSocketConfiguration),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.httpPort),
             serverName: "Switchboard"),

@@ -40,6 +40,11 @@ public struct SwitchboardConfiguration: Sendable {
     /// Origins besides this server's own that may open WebSockets (`--allowed-origin`), or `*`.
     public var allowedOrigins: [String] = []
 
+    /// The certificate and key of every TLS listener (HTTPS/WSS, TURN over TLS); `nil` runs no TLS listener.
+    public var tls: TLSFiles? = nil
+    /// HTTPS and WSS port when `tls` is set; 0 picks a free one (tests).
+    public var httpsPort = 8443
+
     /// The bearer token of `/api/admin/` (`--admin-token`); `nil` turns the admin API off.
     public var adminToken: String? = nil
     /// The realm of stored TURN users when TURN itself is off (the admin API still manages them).
@@ -55,5 +60,16 @@ public struct SwitchboardConfiguration: Sendable {
     /// smaller oversize `/ws` messages get the clearer JSON `frame_too_large` first.
     public static func webSocketFrameLimit(maxMessageBytes: Int) -> Int {
         max(maxMessageBytes * 4, 1 << 16)
+    }
+}
+
+/// A PEM certificate chain and its private key, reloaded when they change.
+public struct TLSFiles: Sendable, Equatable {
+    public var certificatePath: String
+    public var keyPath: String
+
+    public init(certificatePath: String, keyPath: String) {
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
     }
 }

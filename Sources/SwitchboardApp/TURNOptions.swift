@@ -75,7 +75,7 @@ public struct TURNOptions: Sendable {
             allowLoopback: allowLoopbackPeers)
         core.relayAddresses = try relayAddresses(hostAddresses: hostAddresses)
         return TURNServerSettings(
-            host: host, port: port, tlsPort: tlsPort, tls: try tlsContext(), core: core,
+            host: host, port: port, tlsPort: tlsPort, tls: try tlsContext().map(TLSContextSource.init), core: core,
             credentials: TURNCredentials(realm: realm, users: try parsedUsers(), secrets: secrets),
             relayPorts: try portRange(), nonceSecret: nonceSecret.map { Array($0.utf8) }, nonceLifetime: nonceLifetime,
             eventLoopCount: threads > 0 ? threads : System.coreCount)

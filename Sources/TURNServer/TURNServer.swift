@@ -166,7 +166,7 @@ public final class TURNServer: Service, Sendable {
         return channel
     }
 
-    private func bindStream(port: Int, tls: NIOSSLContext?) async throws -> any Channel {
+    private func bindStream(port: Int, tls: TLSContextSource?) async throws -> any Channel {
         let contexts = self.contexts
         let transport: TURNTransport = tls == nil ? .tcp : .tls
         let rfc5766Range = settings.core.channelNumbers.upperBound > ChannelNumber.validRange.upperBound
@@ -179,7 +179,7 @@ public final class TURNServer: Service, Sendable {
                         throw ChannelError.ioOnClosedChannel
                     }
                     let sync = channel.pipeline.syncOperations
-                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
+                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls.current())) }
                     try sync.addHandler(ByteToMessageHandler(STUNStreamFrameDecoder(rfc5766Range: rfc5766Range)))
                     try sync.addHandler(TURNStreamHandler(context: context.value, transport: transport))
                 }

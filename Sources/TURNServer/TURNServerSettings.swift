@@ -12,8 +12,8 @@ public struct TURNServerSettings: Sendable {
     public var port: Int
     /// The TLS port, when `tls` is set; 0 picks a free one.
     public var tlsPort: Int
-    /// The TLS context for the TLS listener; `nil` means no TLS listener.
-    public var tls: NIOSSLContext?
+    /// The certificate of the TLS listener; `nil` means no TLS listener.
+    public var tls: TLSContextSource?
     /// The core's settings (realm, relay addresses, lifetimes, quotas, policy).
     public var core: TURNConfiguration
     /// Static users and REST secrets.
@@ -29,7 +29,7 @@ public struct TURNServerSettings: Sendable {
 
     /// Creates settings.
     public init(
-        host: String, port: Int, tlsPort: Int = 0, tls: NIOSSLContext? = nil, core: TURNConfiguration,
+        host: String, port: Int, tlsPort: Int = 0, tls: TLSContextSource? = nil, core: TURNConfiguration,
         credentials: TURNCredentials, relayPorts: ClosedRange<UInt16> = 49152...65535, nonceSecret: [UInt8]? = nil,
         nonceLifetime: Int = 600, eventLoopCount: Int = System.coreCount
     ) {

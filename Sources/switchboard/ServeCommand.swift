@@ -100,6 +100,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key for TLS listeners.")
     var tlsKey: String?
 
+    @Option(
+        name: .customLong("https-port"),
+        help: "HTTPS and WSS port, used when TLS is on: with --tls-cert and --tls-key, or with --tls self-signed.")
+    var httpsPort = 8443
+
+    @Option(
+        name: .customLong("tls"),
+        help:
+            "self-signed: make a development certificate for this host at start-up and print its fingerprint, in place of the --tls-cert and --tls-key files."
+    )
+    var tls: String?
+
     @Option(name: .customLong("realm"), help: "STUN/TURN realm for long-term credentials.")
     var realm = "switchboard"
 
@@ -247,7 +259,7 @@ struct ServeCommand: AsyncParsableCommand {
             "user-quota", "total-quota", "max-allocation-bps", "allocation-family", "nonce-lifetime", "nonce-secret",
             "unauthorized-rate", "unauthorized-burst", "turn-threads", "public-dir", "ice-host", "turn-credential-ttl",
             "socketio-ping-interval", "socketio-ping-timeout", "socketio-max-payload", "socketio-room-capacity",
-            "admin-token",
+            "admin-token", "https-port", "tls",
         ].map { OptionSpec($0) }
         + [
             "turn-user", "turn-secret", "relay-ip", "external-ip", "allow-peer", "deny-peer", "cors-origin", "join-secret",
@@ -296,6 +308,14 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...604_800).contains(turnCredentialTTL) else {
             throw ValidationError("--turn-credential-ttl must be 1-604800 seconds")
         }
+        if let tls {
+            guard tls == "self-signed" else { throw ValidationError("--tls takes one value: self-signed") }
+            guard tlsCert == nil, tlsKey == nil else {
+                throw ValidationError("--tls self-signed and --tls-cert/--tls-key exclude each other")
+            }
+        }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key must be given together") }
+        guard (0...65535).contains(httpsPort) else { throw ValidationError("--https-port must be 0-65535") }
         if let adminToken, adminToken.count < 16 {
             throw ValidationError("--admin-token must be at least 16 characters (try: openssl rand -hex 24)")
         }
@@ -347,7 +367,25 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func makeSwitchboardConfiguration() throws -> SwitchboardConfiguration {
+        var options = self
+        if tls != nil {
+            // A development certificate made now, then served like one given with --tls-cert/--tls-key.
+            let made = try DevelopmentCertificate.generate(
+                in: (dataDir as NSString).appendingPathComponent("tls"), hosts: [host] + (iceHost.map { [$0] } ?? []))
+            options.tlsCert = made.certificatePath
+            options.tlsKey = made.keyPath
+            print("TLS: self-signed development certificate \(made.certificatePath)")
+            print("TLS: SHA-256 fingerprint \(made.fingerprint)")
+            fflush(nil)
+        }
+        return try options.configurationWithFiles()
+    }
+
+    private func configurationWithFiles() throws -> SwitchboardConfiguration {
         var configuration = switchboardConfiguration
+        if let tlsCert, let tlsKey {
+            configuration.tls = TLSFiles(certificatePath: tlsCert, keyPath: tlsKey)
+        }
         if let publicDir, locateWebClient(explicit: publicDir) == nil {
             throw ValidationError("--public-dir '\(publicDir)' holds no index.html")
         }
@@ -394,6 +432,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.joinSecrets = joinSecrets
         configuration.allowedOrigins = allowedOrigins
         configuration.adminToken = adminToken
+        configuration.httpsPort = httpsPort
         configuration.realm = realm
         return configuration
     }

@@ -15,6 +15,7 @@ struct OriginPolicyTests {
             ("null", "sb.example", false),  // sandboxed frames and file: pages
             ("http://[::1]:8080", "[::1]:8080", true),
             ("https://app.example", "sb.example", true),  // listed
+            ("ws://127.0.0.1", "127.0.0.1:8080", true),  // a non-browser client library (swift-websocket sends this)
         ] as [(String?, String, Bool)])
     func sameOriginAndListedOriginsOnly(origin: String?, host: String, permitted: Bool) {
         #expect(OriginPolicy(allowed: ["https://app.example"]).permits(origin: origin, host: host) == permitted)
