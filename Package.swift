@@ -150,6 +150,8 @@ let package = Package(
             dependencies: [
                 "SwitchboardApp",
                 "Storage",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 "TURNClient",
                 "STUNProtocol",
                 "TURNCore",

@@ -38,6 +38,8 @@ public actor SignalingHub {
     public var sessionCount: Int { state.sessionCount }
     /// Rooms with members.
     public var roomCount: Int { state.roomCount }
+    /// Open client connections, of every transport.
+    public var connectionCount: Int { outboxes.count }
 
     func open(address: ClientAddress, transport: SignalingTransport, joinToken: String? = nil) -> (ConnectionID, Outbox) {
         let connection = ConnectionID(nextConnection)
@@ -159,6 +161,22 @@ public actor SignalingHub {
         logger.notice("room closed", metadata: ["sig.room": "\(room)"])
         perform(actions)
         return true
+    }
+
+    /// Shutdown began: every connected client is told to reconnect within `within` seconds; joins are refused.
+    public func drain(within: Int) {
+        logger.notice("draining: clients told to reconnect", metadata: ["sig.sessions": "\(state.sessionCount)"])
+        perform(state.drainStarted(within: within))
+    }
+
+    /// The drain is over: every connection is closed with `server_draining` (sessions stay for their grace
+    /// period, but the process is about to stop).
+    public func closeAllConnections() {
+        let error = SignalingError(.serverDraining, "this server is shutting down; join through another node")
+        for (connection, outbox) in outboxes {
+            outbox.close(error)
+            outboxes[connection] = nil
+        }
     }
 
     /// What signaling is doing, for `/metrics`.

@@ -84,6 +84,8 @@ extension OutboundMessage {
                     requestID: fields["id"]))
         case "pong":
             message = .pong(requestID: fields["id"])
+        case "reconnect":
+            message = .reconnect(within: Int(fields["within"]?.integerValue ?? 0))
         default:
             throw ServerMessageDecodingError(reason: "unknown message type '\(type)'")
         }

@@ -44,6 +44,9 @@ extension OutboundMessage {
             if let id = error.requestID { writer.field("id", id) }
         case .pong(let requestID):
             if let requestID { writer.field("id", requestID) }
+        case .reconnect(let within):
+            writer.field("reason", "draining")
+            writer.field("within", .integer(Int64(within)))
         }
         if let seq { writer.field("seq", .integer(Int64(clamping: seq))) }
         return writer.finish()

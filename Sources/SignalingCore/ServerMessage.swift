@@ -52,6 +52,9 @@ public enum ServerMessage: Equatable, Sendable {
     case error(SignalingError)
     /// Answers `ping`.
     case pong(requestID: JSONValue?)
+    /// The server is shutting down: reconnect (a load balancer sends you to another node) within `within` seconds,
+    /// when this one stops serving.
+    case reconnect(within: Int)
 
     /// The wire `type`.
     public var type: String {
@@ -65,6 +68,7 @@ public enum ServerMessage: Equatable, Sendable {
         case .message: return "message"
         case .error: return "error"
         case .pong: return "pong"
+        case .reconnect: return "reconnect"
         }
     }
 }

@@ -62,6 +62,8 @@ public enum SignalingErrorCode: String, Sendable, CaseIterable {
     case duplicateIdentity = "duplicate_identity"
     /// Too many password attempts for persistent rooms from this address; wait and retry.
     case tooManyAttempts = "too_many_attempts"
+    /// The server is shutting down and admits no new joins: join through another node.
+    case serverDraining = "server_draining"
     /// An administrator removed this session.
     case kicked = "kicked"
     /// An administrator closed the room.

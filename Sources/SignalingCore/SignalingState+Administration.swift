@@ -40,3 +40,17 @@ extension SignalingState {
         return room.members.flatMap { sessionRemoved($0, error: error) }
     }
 }
+
+extension SignalingState {
+    /// Shutdown began: every connected session is told to reconnect elsewhere within `within` seconds, and joins
+    /// are refused from now on.
+    public mutating func drainStarted(within: Int) -> [SignalingAction] {
+        isDraining = true
+        var actions: [SignalingAction] = []
+        for session in sessions.values {
+            guard let connection = session.connection else { continue }
+            reply(.reconnect(within: within), on: connection, actions: &actions)
+        }
+        return actions
+    }
+}

@@ -61,6 +61,7 @@ extension SignalingState {
             actions.append(.close(connection, error))
             return
         }
+        if isDraining { return fail(.serverDraining, "this server is shutting down; join through another node") }
         let admission = join.admission ?? JoinAdmission()
         if let refusal = admission.refusal { return fail(refusal.code, refusal.message) }
         if admission.storedRoom?.isLocked == true { return fail(.roomLocked, "room '\(join.room)' is locked") }

@@ -21,6 +21,8 @@ public struct SignalingState: Sendable {
     var detachedSessions: Set<SessionID> = []
     /// Entries and exits not yet taken by the edge (``takeMembershipChanges()``).
     var membershipChanges: [MembershipChange] = []
+    /// Shutting down: joins are refused (sessions already in rooms carry on until the process stops).
+    public internal(set) var isDraining = false
 
     /// An empty core.
     public init(configuration: SignalingConfiguration = .init()) {

@@ -17,6 +17,7 @@ import TURNServer
 public func buildApplication(
     _ configuration: SwitchboardConfiguration,
     store: (any Store)? = nil,
+    shutdown: ShutdownSequence? = nil,
     logger: Logger? = nil,
     onServerRunning: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
@@ -88,6 +89,7 @@ public func buildApplication(
         TURNServer(settings: $0, group: MultiThreadedEventLoopGroup.singleton, logger: logger, events: turnEvents)
     }
     MetricsExporter(hub: hub, turn: turnServer).register(on: router)
+    shutdown?.attach(hub: hub, turn: turnServer, readiness: readiness)
     AdminAPI(
         hub: hub, turn: turnServer, store: store, users: storedUsers,
         realm: turnSettings?.credentials.realm ?? configuration.realm, token: configuration.adminToken, logger: logger

@@ -87,11 +87,10 @@ public final class CallRecorder: Service {
 
     /// Flushes every interval; on shutdown closes the stays still open (reason `shutdown`) and flushes once more.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: self.interval)
-                await self.flush()
-            }
+        // Only the wait is cut short by shutdown, never a write in progress; then the last flush runs.
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await cancelWhenGracefulShutdown { try? await Task.sleep(for: self.interval) }
+            await flush()
         }
         let now = Date()
         buffer.withLock { buffer in

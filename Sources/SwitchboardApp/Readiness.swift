@@ -17,6 +17,11 @@ final class Readiness: Service {
     /// Waits for graceful shutdown, then reports not ready.
     func run() async throws {
         try? await gracefulShutdown()
+        beginDraining()
+    }
+
+    /// From now on the node reports not ready.
+    func beginDraining() {
         draining.withLock { $0 = true }
     }
 

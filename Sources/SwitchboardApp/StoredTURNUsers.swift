@@ -61,6 +61,8 @@ public final class StoredTURNUsers: TURNUserDirectory, Service {
                 do {
                     try await self.refresh()
                     failing = false
+                } catch is CancellationError {
+                    return
                 } catch {
                     if !failing { self.logger.error("TURN users not refreshed", metadata: ["store.error": "\(error)"]) }
                     failing = true

@@ -49,6 +49,8 @@ extension TURNServerCore {
             }
             family = available
         }
+        // Shutting down: no new allocations (508), while live ones keep relaying until the drain ends.
+        if isDraining { return fail(.insufficientCapacity) }
         // 9. Quota, per user and in total: 486.
         guard quota.acquire(auth.username) else { return fail(.allocationQuotaReached) }
         var chosen: [AddressFamily: UInt16] = [:]

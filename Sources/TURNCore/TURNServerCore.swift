@@ -64,6 +64,9 @@ public struct TURNServerCore: Sendable {
     }
 
     /// Allocations held by this core.
+    /// Shutting down: Allocate requests get 508 (Insufficient Capacity); live allocations carry on.
+    public var isDraining = false
+
     public var allocationCount: Int { allocations.count }
 
     /// A STUN message (request or indication) arrived from a client.

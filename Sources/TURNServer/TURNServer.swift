@@ -64,6 +64,24 @@ public final class TURNServer: Service, Sendable {
         return total
     }
 
+    /// Shutdown began: new allocations are refused (508) on every loop; live ones carry on until `run` ends.
+    public func drain() async {
+        for loop in loops {
+            let context = contexts[ObjectIdentifier(loop)]!
+            try? await loop.submit { context.value.core.isDraining = true }.get()
+        }
+    }
+
+    /// Live allocations on every loop.
+    public func allocationCount() async -> Int {
+        var count = 0
+        for loop in loops {
+            let context = contexts[ObjectIdentifier(loop)]!
+            count += (try? await loop.submit { context.value.core.allocationCount }.get()) ?? 0
+        }
+        return count
+    }
+
     /// Every live allocation on every loop, for the admin API.
     public func allocations() async -> [AllocationSnapshot] {
         var all: [AllocationSnapshot] = []

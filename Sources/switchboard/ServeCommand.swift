@@ -5,8 +5,10 @@ import Logging
 import NIOCore
 import NIOPosix
 import STUNProtocol
+import ServiceLifecycle
 import Storage
 import SwitchboardApp
+import UnixSignals
 
 /// `switchboard serve`: runs every service on embedded defaults unless told otherwise.
 struct ServeCommand: AsyncParsableCommand {
@@ -246,6 +248,11 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Bearer token (at least 16 characters) of the admin API at /api/admin/; without one the API is off.")
     var adminToken: String?
 
+    @Option(
+        name: .customLong("drain-period"),
+        help: "Seconds live calls get to move after SIGTERM before the server stops (a second SIGTERM stops it at once).")
+    var drainPeriod = 30.0
+
     @Flag(name: .customLong("socketio-log-events"), help: "Send the codelab's 'log' events (server notes) to Socket.IO clients.")
     var socketIOLogEvents = false
 
@@ -259,7 +266,7 @@ struct ServeCommand: AsyncParsableCommand {
             "user-quota", "total-quota", "max-allocation-bps", "allocation-family", "nonce-lifetime", "nonce-secret",
             "unauthorized-rate", "unauthorized-burst", "turn-threads", "public-dir", "ice-host", "turn-credential-ttl",
             "socketio-ping-interval", "socketio-ping-timeout", "socketio-max-payload", "socketio-room-capacity",
-            "admin-token", "https-port", "tls",
+            "admin-token", "https-port", "tls", "drain-period",
         ].map { OptionSpec($0) }
         + [
             "turn-user", "turn-secret", "relay-ip", "external-ip", "allow-peer", "deny-peer", "cors-origin", "join-secret",
@@ -305,6 +312,7 @@ struct ServeCommand: AsyncParsableCommand {
         ] where !(value > 0) {
             throw ValidationError("--\(name) must be greater than 0")
         }
+        guard drainPeriod >= 0, drainPeriod <= 86_400 else { throw ValidationError("--drain-period must be 0-86400 seconds") }
         guard (1...604_800).contains(turnCredentialTTL) else {
             throw ValidationError("--turn-credential-ttl must be 1-604800 seconds")
         }
@@ -460,10 +468,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         logger.info("store", metadata: ["store.location": "\(location)"])
         let serverLogger = logger
+        let shutdown = ShutdownSequence(drainPeriod: .seconds(drainPeriod))
         do {
             try await withStore(location, logger: logger) { store in
-                let app = try await buildApplication(configuration, store: store, logger: serverLogger)
-                try await app.runService()
+                let app = try await buildApplication(configuration, store: store, shutdown: shutdown, logger: serverLogger)
+                try await Self.run(app, shutdown: shutdown, logger: serverLogger)
             }
         } catch let error as StoreError {
             // A refused schema or a bad location is a start-up failure with one clear line, not a stack of errors.
@@ -474,3 +483,57 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension LogFormat: ExpressibleByArgument {}
+
+extension ServeCommand {
+    /// Runs the server until SIGTERM or SIGINT. The first signal drains (readiness off, joins and allocations
+    /// refused, clients told to reconnect, up to --drain-period for live calls), then stops the services,
+    /// TURN allocations last. A second signal exits at once.
+    static func run(_ app: some ApplicationProtocol, shutdown: ShutdownSequence, logger: Logger) async throws {
+        let services = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger))
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        do {
+            try await runUntilServicesEnd(services, signals: signals, shutdown: shutdown, logger: logger, ended: ServicesEnded())
+        } catch is ServicesEnded {
+            // The services stopped (after the drain, or on their own): done.
+        }
+    }
+
+    private static func runUntilServicesEnd(
+        _ services: ServiceGroup, signals: UnixSignalsSequence, shutdown: ShutdownSequence, logger: Logger,
+        ended: some Error
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await services.run()
+                // Ends the signal listener below with the group.
+                throw ended
+            }
+            group.addTask {
+                var first = signals.makeAsyncIterator()
+                guard let signal = await first.next() else { return }
+                logger.notice("\(signal): shutting down")
+                let again = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+                await withTaskGroup(of: Void.self) { steps in
+                    steps.addTask {
+                        for await signal in again {
+                            logger.warning("second \(signal): exiting now")
+                            Foundation.exit(1)
+                        }
+                    }
+                    steps.addTask {
+                        await shutdown.drain(logger: logger)
+                        await services.triggerGracefulShutdown()
+                    }
+                    // The drain finished: stop waiting for a second signal.
+                    _ = await steps.next()
+                    steps.cancelAll()
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+}
+
+/// Thrown inside the run loop when the services have stopped, so the signal listener ends with them.
+private struct ServicesEnded: Error {}

@@ -51,6 +51,8 @@ extension SocketIOVocabulary {
             }
         case .error(let error):
             return [SocketIOEmission("error", [error.jsonObject])]
+        case .reconnect(let within):
+            return [SocketIOEmission("reconnect", [.object(["reason": .string("draining"), "within": .integer(Int64(within))])])]
         case .resumed, .pong:
             // Socket.IO clients neither resume nor ping through events.
             return []
