@@ -96,6 +96,23 @@ def test_a_bad_token_is_refused_with_a_precise_code(server, token, code):
     asyncio.run(run())
 
 
+def test_refused_tokens_are_counted_as_auth_failures(server):
+    import urllib.request
+    def failures() -> float:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=5).read().decode()
+        match = [l for l in text.splitlines() if l.startswith('switchboard_auth_failures_total{service="signaling"}')]
+        return float(match[0].split()[-1]) if match else 0.0
+    before = failures()
+
+    async def run():
+        ws, reply = await join(server.url, "meet", jwt(claims(), secret=OTHER_SECRET))
+        assert reply["code"] == "invalid_token"
+        await ws.close()
+    asyncio.run(run())
+    assert failures() == before + 1
+    assert SECRET not in server.log() and OTHER_SECRET not in server.log()
+
+
 def test_tokens_from_switchboard_token_command_are_accepted(server):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
     env["SWITCHBOARD_JOIN_SECRET"] = SECRET

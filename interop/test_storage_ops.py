@@ -140,6 +140,9 @@ def test_stored_user_relays_and_leaves_an_allocation_record(backend, tmp_path, p
         assert metric(after, "switchboard_turn_relayed_bytes_total", direction="to_client") >= (result.received + admitted.received) * 170
         assert metric(after, "switchboard_turn_relay_ports_free", family="ipv4") > 0
         assert "switchboard_build_info{" in after
+        # erin's run before she was added offered wrong credentials.
+        assert metric(after, "switchboard_auth_failures_total", service="turn") > \
+            metric(before, "switchboard_auth_failures_total", service="turn")
     finally:
         server.stop()
     # uclient leaves its allocations to expire; shutdown ends them, and the last flush writes their records.
@@ -178,6 +181,10 @@ def test_a_real_call_is_recorded_and_counted(backend, tmp_path):
         after = http_get(server.port, "/metrics")[1]
         assert metric(after, "switchboard_signaling_messages_relayed_total") == \
             metric(before, "switchboard_signaling_messages_relayed_total") + 1
+        for direction in ("in", "out"):
+            grew = metric(after, "switchboard_signaling_bytes_total", direction=direction) - \
+                metric(before, "switchboard_signaling_bytes_total", direction=direction)
+            assert grew > 100, (direction, grew)
         for line in after.splitlines():
             assert "recorded" not in line and alice not in line, "metrics must not be labelled by room or session"
 

@@ -53,9 +53,10 @@ public struct NativeWebSocketRoute: Sendable {
         }
         logger.debug("websocket connected")
         let connectionLogger = logger
+        let traffic = hub.traffic
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await Self.write(outbox: outbox, to: outbound, logger: connectionLogger)
+                await Self.write(outbox: outbox, to: outbound, traffic: traffic, logger: connectionLogger)
             }
             let end = await read(inbound: inbound, connection: connection, logger: logger)
             switch end {
@@ -94,6 +95,7 @@ public struct NativeWebSocketRoute: Sendable {
                 case .continuation:
                     break
                 }
+                hub.traffic.received(frame.data.readableBytes)
                 // The limit is checked on raw bytes, before any parsing, and across fragments.
                 guard message.readableBytes + frame.data.readableBytes <= maxMessageBytes else {
                     _ = await hub.rejected(
@@ -134,7 +136,9 @@ public struct NativeWebSocketRoute: Sendable {
         }
     }
 
-    private static func write(outbox: Outbox, to outbound: WebSocketOutboundWriter, logger: Logger) async {
+    private static func write(
+        outbox: Outbox, to outbound: WebSocketOutboundWriter, traffic: SignalingTraffic, logger: Logger
+    ) async {
         do {
             for await item in outbox.items {
                 if outbox.isAborted {
@@ -145,10 +149,16 @@ public struct NativeWebSocketRoute: Sendable {
                 }
                 switch item {
                 case .message(let message):
-                    try await outbound.write(.text(message.json))
+                    let text = message.json
+                    traffic.sent(text.utf8.count)
+                    try await outbound.write(.text(text))
                     outbox.didWrite()
                 case .replay(let messages):
-                    for message in messages { try await outbound.write(.text(message.json)) }
+                    for message in messages {
+                        let text = message.json
+                        traffic.sent(text.utf8.count)
+                        try await outbound.write(.text(text))
+                    }
                     outbox.didWrite()
                 case .acknowledge:
                     outbox.didWrite()  // only transports with acks ask for these

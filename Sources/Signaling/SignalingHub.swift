@@ -16,6 +16,8 @@ public actor SignalingHub {
     /// Join tokens given when connecting (query parameter, Socket.IO auth), by connection.
     private var joinTokens: [ConnectionID: String] = [:]
     private var counters = SignalingStatistics.Counters()
+    /// Bytes in and out, counted by the transports without a hop to the hub.
+    public nonisolated let traffic = SignalingTraffic()
     private var nextConnection: UInt64 = 1
     private let clock = SystemClock()
     private let outboxLimit: Int

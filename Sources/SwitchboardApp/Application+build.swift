@@ -83,8 +83,10 @@ public func buildApplication(
     // One limit for both transports, announced in the handshake: the WebSocket layer refuses larger frames.
     engineIO.maxPayload = min(
         engineIO.maxPayload, SwitchboardConfiguration.webSocketFrameLimit(maxMessageBytes: configuration.maxMessageBytes))
-    EngineIORoute(server: EngineIOServer(configuration: engineIO, application: socketIO), origins: origins, logger: logger)
-        .register(on: router, path: "/socket.io")
+    EngineIORoute(
+        server: EngineIOServer(configuration: engineIO, application: socketIO), origins: origins, traffic: hub.traffic, logger: logger
+    )
+    .register(on: router, path: "/socket.io")
     let turnServer = turnSettings.map {
         TURNServer(settings: $0, group: MultiThreadedEventLoopGroup.singleton, logger: logger, events: turnEvents)
     }

@@ -42,21 +42,32 @@ actor MetricsExporter {
         advance(
             "switchboard_signaling_messages_relayed_total", [], to: signaling.counters.messagesRelayed,
             "Relayed signaling messages delivered, one per recipient.")
+        advance(
+            "switchboard_signaling_bytes_total", [("direction", "in")], to: hub.traffic.bytesIn,
+            "Signaling bytes from and to clients on every transport (frames, bodies, event streams).")
+        advance(
+            "switchboard_signaling_bytes_total", [("direction", "out")], to: hub.traffic.bytesOut,
+            "Signaling bytes from and to clients on every transport (frames, bodies, event streams).")
         var authFailures: UInt64 = 0
         for (code, count) in signaling.counters.errors {
             advance(
                 "switchboard_signaling_errors_total", [("code", code.rawValue)], to: count, "Errors sent to signaling clients, by code.")
-            if [.passwordRequired, .wrongPassword].contains(code) { authFailures &+= count }
+            if Self.authenticationCodes.contains(code) { authFailures &+= count }
         }
         advance(
-            "switchboard_signaling_auth_failures_total", [], to: authFailures,
-            "Joins refused for a missing or wrong room password.")
+            "switchboard_auth_failures_total", [("service", "signaling")], to: authFailures,
+            "Refused credentials: signaling joins with a missing or wrong password or join token, TURN requests with wrong long-term credentials."
+        )
         if let turn {
             let figures = await turn.statistics()
             gauge("switchboard_turn_allocations", "Live TURN allocations.").set(Int64(figures.allocations))
             gauge("switchboard_turn_permissions", "Live TURN permissions.").set(Int64(figures.permissions))
             gauge("switchboard_turn_channels", "Live TURN channel bindings.").set(Int64(figures.channels))
             advance("switchboard_stun_messages_total", [], to: figures.stunMessages, "STUN messages received from clients.")
+            advance(
+                "switchboard_auth_failures_total", [("service", "turn")], to: figures.authenticationFailures,
+                "Refused credentials: signaling joins with a missing or wrong password or join token, TURN requests with wrong long-term credentials."
+            )
             let packets = "Packets relayed by TURN, by direction."
             let bytes = "Payload bytes relayed by TURN, by direction."
             advance("switchboard_turn_relayed_packets_total", [("direction", "to_peer")], to: figures.packetsToPeers, packets)
@@ -72,6 +83,11 @@ actor MetricsExporter {
         }
         return registry.emitToBuffer()
     }
+
+    /// Signaling errors that mean "these credentials do not admit you".
+    static let authenticationCodes: Set<SignalingErrorCode> = [
+        .passwordRequired, .wrongPassword, .tooManyAttempts, .tokenRequired, .invalidToken, .tokenExpired, .tokenWrongRoom,
+    ]
 
     private nonisolated func connections(_ transport: SignalingTransport) -> Gauge {
         registry.makeGauge(

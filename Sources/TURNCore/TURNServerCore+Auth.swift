@@ -43,16 +43,23 @@ extension TURNServerCore {
         }
         guard realm.text == credentials.realm,
             let name = username?.text ?? userhash.flatMap({ credentials.username(forHash: $0.hash) })
-        else { return .failure(challenge(request, .unauthenticated, from: fiveTuple, now: now)) }
+        else {
+            authenticationFailures &+= 1
+            return .failure(challenge(request, .unauthenticated, from: fiveTuple, now: now))
+        }
         for candidate in credentials.candidates(username: name) {
             let key = candidate.keys.key(for: algorithm)
             guard request.integrityIsValid(key: key) == true else { continue }
             // TURN REST expiry binds Allocate only, so a long call keeps refreshing (issue #3).
             if case .rest(let expiresAt) = candidate.kind, message.type.method == .allocate, expiresAt < now.unixSeconds {
+                authenticationFailures &+= 1
                 return .failure(challenge(request, .unauthenticated, from: fiveTuple, now: now))
             }
             return .success(Authenticated(username: name, key: key, integrityKind: integrityKind, kind: candidate.kind))
         }
+        // Credentials were offered and are wrong (unknown user, bad password, expired REST credentials): counted,
+        // unlike the first 401 every client gets before it knows the nonce.
+        authenticationFailures &+= 1
         return .failure(challenge(request, .unauthenticated, from: fiveTuple, now: now))
     }
 

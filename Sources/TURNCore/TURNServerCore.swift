@@ -64,6 +64,9 @@ public struct TURNServerCore: Sendable {
     }
 
     /// Allocations held by this core.
+    /// Requests whose credentials were offered but wrong, for `/metrics`.
+    public internal(set) var authenticationFailures: UInt64 = 0
+
     /// Shutting down: Allocate requests get 508 (Insufficient Capacity); live allocations carry on.
     public var isDraining = false
 

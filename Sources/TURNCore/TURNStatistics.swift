@@ -14,6 +14,8 @@ public struct TURNStatistics: Equatable, Sendable {
     public var bytesToClients: UInt64 = 0
     /// STUN messages received from clients (requests and indications; not ChannelData).
     public var stunMessages: UInt64 = 0
+    /// Requests with wrong long-term credentials.
+    public var authenticationFailures: UInt64 = 0
 
     /// Nothing yet.
     public init() {}
@@ -29,6 +31,7 @@ public struct TURNStatistics: Equatable, Sendable {
         sum.packetsToClients &+= rhs.packetsToClients
         sum.bytesToClients &+= rhs.bytesToClients
         sum.stunMessages &+= rhs.stunMessages
+        sum.authenticationFailures &+= rhs.authenticationFailures
         return sum
     }
 
@@ -46,6 +49,7 @@ extension TURNServerCore {
     /// scrape every few seconds, not for the data path.
     public func liveStatistics(now: TURNInstant) -> TURNStatistics {
         var statistics = TURNStatistics()
+        statistics.authenticationFailures = authenticationFailures
         let nanos = now.uptimeNanoseconds
         for allocation in allocations.values {
             statistics.allocations += 1

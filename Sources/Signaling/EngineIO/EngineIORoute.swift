@@ -9,10 +9,12 @@ import SocketIOProtocol
 public struct EngineIORoute: Sendable {
     let server: EngineIOServer
     let origins: OriginPolicy
+    let traffic: SignalingTraffic?
     let logger: Logger
 
-    public init(server: EngineIOServer, origins: OriginPolicy = .init(), logger: Logger) {
+    public init(server: EngineIOServer, origins: OriginPolicy = .init(), traffic: SignalingTraffic? = nil, logger: Logger) {
         self.origins = origins
+        self.traffic = traffic
         self.server = server
         self.logger = logger
     }
@@ -84,7 +86,10 @@ public struct EngineIORoute: Sendable {
         let connection = ObjectIdentifier(context.channel)
         context.channel.closeFuture.whenComplete { _ in Task { await session.pollCancelled(on: connection) } }
         switch await session.poll(on: connection) {
-        case .packets(let packets): return Self.pollingResponse(packets)
+        case .packets(let packets):
+            let response = Self.pollingResponse(packets)
+            traffic?.sent(response.body.contentLength ?? 0)
+            return response
         case .refused: return Self.errorResponse(.badRequest)
         }
     }
@@ -99,6 +104,7 @@ public struct EngineIORoute: Sendable {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: server.configuration.maxPayload)
+            traffic?.received(body.readableBytes)
         } catch {
             await session.endPost()
             await session.transportFailed("transport error")
@@ -192,7 +198,7 @@ public struct EngineIORoute: Sendable {
             await session.attach(webSocket: continuation)
         }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await Self.write(frames, to: outbound) }
+            group.addTask { [traffic] in await Self.write(frames, to: outbound, traffic: traffic) }
             await read(
                 inbound, session: session, upgrading: upgrading, outbound: outbound, continuation: continuation,
                 closeFrames: closeFrames)
@@ -213,6 +219,7 @@ public struct EngineIORoute: Sendable {
         do {
             for try await message in inbound.messages(maxSize: server.configuration.maxPayload) {
                 let packet: EngineIOPacket
+                traffic?.received(message.byteCount)
                 switch message {
                 case .text(let text):
                     do {
@@ -252,15 +259,31 @@ public struct EngineIORoute: Sendable {
         }
     }
 
-    private static func write(_ frames: AsyncStream<EngineIOPacket>, to outbound: WebSocketOutboundWriter) async {
+    private static func write(
+        _ frames: AsyncStream<EngineIOPacket>, to outbound: WebSocketOutboundWriter, traffic: SignalingTraffic?
+    ) async {
         do {
             for await packet in frames {
                 switch packet.webSocketFrame {
-                case .text(let text): try await outbound.write(.text(text))
-                case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+                case .text(let text):
+                    traffic?.sent(text.utf8.count)
+                    try await outbound.write(.text(text))
+                case .binary(let bytes):
+                    traffic?.sent(bytes.count)
+                    try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
                 }
             }
             try await outbound.close(.normalClosure, reason: nil)
         } catch {}
+    }
+}
+
+extension WebSocketMessage {
+    /// The message's size on the wire, before framing.
+    var byteCount: Int {
+        switch self {
+        case .text(let text): return text.utf8.count
+        case .binary(let buffer): return buffer.readableBytes
+        }
     }
 }

@@ -123,6 +123,7 @@ public struct ServerSentEventsRoute: Sendable {
                 }
                 text += EventStreamFormat.event(for: message, resumeToken: confirmedToken)
             }
+            hub.traffic.sent(text.utf8.count)
             if case .dropped = stream.yield(ByteBuffer(string: text)) { return false }
             return true
         }
@@ -159,6 +160,7 @@ public struct ServerSentEventsRoute: Sendable {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maxMessageBytes)
+            hub.traffic.received(body.readableBytes)
         } catch {
             let error = SignalingError(.frameTooLarge, "messages are limited to \(maxMessageBytes) bytes")
             _ = await hub.rejected(error, on: connection)
