@@ -94,6 +94,8 @@ def start_server(data_dir: Path, extra: list[str], environment: dict[str, str] |
         # STUN/TURN defaults to the fixed port 3478, which another process may hold: signaling tests turn it
         # off, TURN tests pass their own free port.
         *([] if "--turn-port" in extra or "SWITCHBOARD_TURN_PORT" in (environment or {}) else ["--turn-port", "0"]),
+        # Tests stop servers with SIGTERM: no drain unless a test asks for one (test_shutdown.py does).
+        *([] if "--drain-period" in extra else ["--drain-period", "0"]),
         *extra,
     ]
     # The server reads SWITCHBOARD_<OPTION> from the environment; keep ours (e.g.

@@ -62,8 +62,8 @@ def test_unknown_config_option_fails_start_up(tmp_path):
 
 
 def test_sigterm_shuts_down_gracefully(tmp_path):
-    """SIGTERM closes connected clients and exits 0 within a few seconds."""
-    server = start_server(tmp_path / "term", [])
+    """SIGTERM tells connected clients to reconnect, closes them when the drain period ends, and exits 0."""
+    server = start_server(tmp_path / "term", ["--drain-period", "2"])
 
     async def scenario() -> float:
         async with ws_connect(server.url) as client:
@@ -71,11 +71,12 @@ def test_sigterm_shuts_down_gracefully(tmp_path):
             assert (await recv_json(client))["type"] == "joined"
             started = time.monotonic()
             os.kill(server.proc.pid, signal.SIGTERM)
+            assert (await recv_json(client))["type"] == "reconnect"
             await asyncio.wait_for(client.wait_closed(), 10)
             return time.monotonic() - started
 
     try:
-        assert asyncio.run(scenario()) < 10
+        assert 2 <= asyncio.run(scenario()) < 6
         assert server.proc.wait(timeout=10) == 0
     finally:
         server.stop()

@@ -226,6 +226,8 @@ def start_switchboard(workdir: Path, *, allow_loopback: bool = True, user: bool 
     args = [str(server_binary()), "serve", "--host", "127.0.0.1", "--http-port", "0",
             "--data-dir", str(workdir / "data"), "--turn-port", str(port), "--realm", REALM,
             "--relay-ip", "127.0.0.1", "--log-level", "info"]
+    if "--drain-period" not in extra:
+        args += ["--drain-period", "0"]  # stopped with SIGTERM: no drain
     if user:
         args += ["--turn-user", f"{USER}:{PASSWORD}"]
     if secret:
