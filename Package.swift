@@ -247,7 +247,8 @@ let package = Package(
         .testTarget(
             name: "SwitchboardAppTests",
             dependencies: [
-                "SwitchboardApp", "SwitchboardTestSupport", "STUNProtocol", "TURNCore",
+                "SwitchboardApp", "SwitchboardTestSupport", "STUNProtocol", "TURNCore", "Storage", "Signaling", "SignalingCore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

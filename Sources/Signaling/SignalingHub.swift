@@ -72,15 +72,18 @@ public actor SignalingHub {
 
     private nonisolated func admitted(_ request: ClientRequest, on connection: ConnectionID) async -> ClientRequest {
         guard let gate, case .join(var join) = request.message else { return request }
-        let (token, address) = await joinContext(of: connection)
+        // A member's join is refused by the core (already_in_room) without the gate's token and database work.
+        guard let (token, address) = await joinContext(of: connection) else { return request }
         join.admission = await gate.admit(join, connectionToken: token, address: address)
         var admitted = request
         admitted.message = .join(join)
         return admitted
     }
 
-    private func joinContext(of connection: ConnectionID) -> (String?, ClientAddress) {
-        (joinTokens[connection], state.address(of: connection) ?? ClientAddress("unknown"))
+    /// The join token and address of a connection whose session is in no room; `nil` otherwise.
+    private func joinContext(of connection: ConnectionID) -> (String?, ClientAddress)? {
+        guard let session = state.session(for: connection), state.room(of: session) == nil else { return nil }
+        return (joinTokens[connection], state.address(of: connection) ?? ClientAddress("unknown"))
     }
 
     private func process(_ request: ClientRequest, on connection: ConnectionID) -> Bool {
@@ -149,8 +152,9 @@ public actor SignalingHub {
 
     /// Removes a session (admin kick); `false` when there is none.
     public func kick(_ session: SessionID) -> Bool {
-        let actions = state.sessionRemoved(session, error: SignalingError(.kicked, "removed by an administrator"))
-        guard !actions.isEmpty else { return false }
+        guard let actions = state.sessionRemoved(session, error: SignalingError(.kicked, "removed by an administrator")) else {
+            return false
+        }
         logger.notice("session kicked", metadata: ["sig.session": "\(session)"])
         perform(actions)
         return true
@@ -158,8 +162,7 @@ public actor SignalingHub {
 
     /// Closes a room, removing every member (admin); `false` when it has none.
     public func closeRoom(_ room: RoomName) -> Bool {
-        let actions = state.roomClosed(room)
-        guard !actions.isEmpty else { return false }
+        guard let actions = state.roomClosed(room) else { return false }
         logger.notice("room closed", metadata: ["sig.room": "\(room)"])
         perform(actions)
         return true

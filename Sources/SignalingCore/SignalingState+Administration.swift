@@ -21,9 +21,9 @@ extension SignalingState {
     }
 
     /// An administrator removed a session (kick): it is told why and closed, and its peers see `bye` (removed)
-    /// at once. Empty when there is no such session.
-    public mutating func sessionRemoved(_ id: SessionID, error: SignalingError) -> [SignalingAction] {
-        guard let session = sessions[id] else { return [] }
+    /// at once. `nil` when there is no such session.
+    public mutating func sessionRemoved(_ id: SessionID, error: SignalingError) -> [SignalingAction]? {
+        guard let session = sessions[id] else { return nil }
         var actions: [SignalingAction] = []
         if let connection = session.connection {
             reply(.error(error), on: connection, actions: &actions)
@@ -33,11 +33,11 @@ extension SignalingState {
     }
 
     /// An administrator closed a room: every member is removed as by ``sessionRemoved(_:error:)``.
-    /// Empty when the room does not exist.
-    public mutating func roomClosed(_ name: RoomName) -> [SignalingAction] {
-        guard let room = rooms[name] else { return [] }
+    /// `nil` when the room does not exist.
+    public mutating func roomClosed(_ name: RoomName) -> [SignalingAction]? {
+        guard let room = rooms[name] else { return nil }
         let error = SignalingError(.roomClosed, "room '\(name)' was closed by an administrator")
-        return room.members.flatMap { sessionRemoved($0, error: error) }
+        return room.members.flatMap { sessionRemoved($0, error: error) ?? [] }
     }
 }
 

@@ -65,13 +65,12 @@ extension SignalingState {
         let admission = join.admission ?? JoinAdmission()
         if let refusal = admission.refusal { return fail(refusal.code, refusal.message) }
         if admission.storedRoom?.isLocked == true { return fail(.roomLocked, "room '\(join.room)' is locked") }
-        // The same identity again (a reload, a second device): the older session goes first, so its peers see
-        // `bye` at once rather than a ghost that lingers until its grace period ends.
-        if let identity = admission.identity, let members = rooms[join.room]?.members {
-            for member in members where member != id && sessions[member]?.identity == identity {
-                evict(member, actions: &actions)
-            }
-        }
+        // The same identity again (a reload, a second device): the older session goes, so its peers see `bye` at
+        // once rather than a ghost that lingers until its grace period ends. Only once the join is sure to succeed.
+        let replaced: [SessionID] =
+            admission.identity.map { identity in
+                (rooms[join.room]?.members ?? []).filter { $0 != id && sessions[$0]?.identity == identity }
+            } ?? []
         var room: Room
         if let existing = rooms[join.room] {
             room = existing
@@ -84,7 +83,7 @@ extension SignalingState {
                     return fail(.wrongPassword, "wrong password for room '\(join.room)'")
                 }
             }
-            guard room.members.count < room.capacity else {
+            guard room.members.count - replaced.count < room.capacity else {
                 reply(.full(room: join.room, capacity: room.capacity, requestID: requestID), on: connection, actions: &actions)
                 return
             }
@@ -98,6 +97,12 @@ extension SignalingState {
             room = Room(
                 name: join.room, capacity: capacity,
                 passwordDigest: join.password.flatMap { $0.isEmpty ? nil : Self.digest($0) })
+        }
+        if !replaced.isEmpty {
+            for member in replaced { evict(member, actions: &actions) }
+            // The evictions changed the room (or emptied and deleted it): carry on from its current state.
+            room.members = rooms[join.room]?.members ?? []
+            room.held = rooms[join.room]?.held ?? []
         }
         let peers = room.members.compactMap { sessions[$0]?.peerInfo }
         room.members.append(id)

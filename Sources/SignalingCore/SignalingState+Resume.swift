@@ -11,6 +11,8 @@ extension SignalingState {
         guard sessions[freshID]?.room == nil else {
             return fail(.alreadyInRoom, "resume must come before any join on a connection")
         }
+        // Told to reconnect elsewhere: a resume here would only be cut off when the drain ends.
+        if isDraining { return fail(.serverDraining, "this server is shutting down; join through another node") }
         guard let targetID = tokens[token], targetID != freshID, var target = sessions[targetID] else {
             return fail(.resumeFailed, "unknown resume token, or its grace period has ended")
         }

@@ -105,7 +105,9 @@ func withStore<Result: Sendable>(
     case .sqlite(let path):
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            // A new data directory is private: the database holds TURN keys, which work as passwords.
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         return try await body(try await SQLiteStore(path: path, migrations: migrations))
     case .postgres(let postgres):

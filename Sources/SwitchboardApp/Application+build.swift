@@ -24,7 +24,7 @@ public func buildApplication(
     var logger = logger ?? Logger(label: "switchboard")
     logger.logLevel = configuration.logLevel
     try FileManager.default.createDirectory(
-        atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        atPath: configuration.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
 
     var services: [any Service] = []
     var signalingEvents = SignalingEvents()

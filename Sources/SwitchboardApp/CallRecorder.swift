@@ -62,7 +62,12 @@ public final class CallRecorder: Service {
         buffer.withLock { $0.allocations.append(record) }
     }
 
-    /// Writes what has accumulated. A failed write keeps the records for the next attempt.
+    /// Records kept for a database that does not answer; beyond it the oldest are dropped (and logged).
+    static let bufferLimit = 100_000
+
+    /// Writes what has accumulated. When the batch fails, each record is tried alone: one the database refuses
+    /// (PostgreSQL rejects U+0000 in text, say) is dropped with a log line rather than blocking every later
+    /// write; if none goes through, the database is away and all are kept for the next attempt.
     public func flush() async {
         let (sessions, allocations) = buffer.withLock { buffer in
             defer {
@@ -74,15 +79,39 @@ public final class CallRecorder: Service {
         guard !sessions.isEmpty || !allocations.isEmpty else { return }
         do {
             try await store.appendRecords(sessions: sessions, allocations: allocations)
+            return
         } catch {
-            logger.error("call records not written; retrying", metadata: ["store.error": "\(error)"])
-            buffer.withLock { buffer in
-                // Bounded, so an unreachable database cannot take the server's memory.
-                guard buffer.sessions.count + buffer.allocations.count < 100_000 else { return }
-                buffer.sessions.insert(contentsOf: sessions, at: 0)
-                buffer.allocations.insert(contentsOf: allocations, at: 0)
-            }
+            logger.error("call records not written as a batch", metadata: ["store.error": "\(error)"])
         }
+        var failedSessions: [SessionRecord] = []
+        var failedAllocations: [AllocationRecord] = []
+        for record in sessions where (try? await store.appendRecords(sessions: [record], allocations: [])) == nil {
+            failedSessions.append(record)
+        }
+        for record in allocations where (try? await store.appendRecords(sessions: [], allocations: [record])) == nil {
+            failedAllocations.append(record)
+        }
+        if failedSessions.count + failedAllocations.count < sessions.count + allocations.count {
+            // Others went through, so these records themselves are refused: drop them.
+            if !failedSessions.isEmpty || !failedAllocations.isEmpty {
+                logger.error(
+                    "call records refused by the database: dropped",
+                    metadata: ["store.sessions": "\(failedSessions.count)", "store.allocations": "\(failedAllocations.count)"])
+            }
+            return
+        }
+        let dropped = buffer.withLock { buffer -> Int in
+            buffer.sessions.insert(contentsOf: failedSessions, at: 0)
+            buffer.allocations.insert(contentsOf: failedAllocations, at: 0)
+            // Bounded, so an unreachable database cannot take the server's memory: the oldest go first.
+            let excess = buffer.sessions.count + buffer.allocations.count - Self.bufferLimit
+            guard excess > 0 else { return 0 }
+            let fromSessions = min(excess, buffer.sessions.count)
+            buffer.sessions.removeFirst(fromSessions)
+            buffer.allocations.removeFirst(min(excess - fromSessions, buffer.allocations.count))
+            return excess
+        }
+        logger.error("call records kept for a retry", metadata: ["store.dropped": "\(dropped)"])
     }
 
     /// Flushes every interval; on shutdown closes the stays still open (reason `shutdown`) and flushes once more.

@@ -39,13 +39,22 @@ public enum DevelopmentCertificate {
             issuerPrivateKey: .init(key))
         let certificatePath = (directory as NSString).appendingPathComponent("self-signed-cert.pem")
         let keyPath = (directory as NSString).appendingPathComponent("self-signed-key.pem")
-        try key.pemRepresentation.write(toFile: keyPath, atomically: true, encoding: .utf8)
-        // The key is a secret: readable by this user only.
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyPath)
+        try writePrivately(key.pemRepresentation, to: keyPath)
         try certificate.serializeAsPEM().pemString.write(toFile: certificatePath, atomically: true, encoding: .utf8)
         var serializer = DER.Serializer()
         try serializer.serialize(certificate)
         return (certificatePath, keyPath, TLSCertificates.fingerprint(der: serializer.serializedBytes))
+    }
+
+    /// Writes a secret into a file created readable by its owner only (never, even briefly, by others).
+    private static func writePrivately(_ text: String, to path: String) throws {
+        unlink(path)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else { throw TLSCertificateError("cannot create '\(path)': errno \(errno)") }
+        defer { close(descriptor) }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw TLSCertificateError("cannot write '\(path)': errno \(errno)") }
     }
 
     private static func ipBytes(_ text: String) -> [UInt8]? {

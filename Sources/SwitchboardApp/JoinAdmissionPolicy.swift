@@ -1,7 +1,10 @@
 import Logging
+import NIOCore
+import NIOPosix
 import Signaling
 import SignalingCore
 import Storage
+import Synchronization
 
 /// The server's join gate: join tokens when `--join-secret` is set, and persistent rooms' lock, capacity and
 /// scrypt-hashed password when the room is stored.
@@ -11,6 +14,8 @@ struct JoinAdmissionPolicy: JoinGate {
     /// Password attempts on stored rooms per address, checked before the slow hash so it cannot be used to
     /// burn the server's CPU.
     let passwordAttempts: AddressRateLimiter
+    /// Password hashes being checked at once, across all addresses: scrypt is slow and takes 32 MiB each.
+    let passwordChecks = ConcurrencyLimit(System.coreCount)
     let logger: Logger
 
     func admit(_ join: JoinRequest, connectionToken: String?, address: ClientAddress) async -> JoinAdmission {
@@ -46,7 +51,13 @@ struct JoinAdmissionPolicy: JoinGate {
             guard passwordAttempts.allow(address.rawValue) else {
                 return refuse(.tooManyAttempts, "too many password attempts from this address; wait and retry")
             }
-            guard RoomPasswordHash.verify(password, against: hash) else {
+            guard passwordChecks.enter() else {
+                return refuse(.tooManyAttempts, "the server is busy checking room passwords; retry shortly")
+            }
+            defer { passwordChecks.leave() }
+            // On NIO's blocking pool, not Swift's cooperative threads, so slow hashes never stall the hub.
+            let matches = (try? await NIOThreadPool.singleton.runIfActive { RoomPasswordHash.verify(password, against: hash) }) ?? false
+            guard matches else {
                 return refuse(.wrongPassword, "wrong password for room '\(join.room)'")
             }
         }
@@ -55,5 +66,25 @@ struct JoinAdmissionPolicy: JoinGate {
 
     private func refuse(_ code: SignalingErrorCode, _ message: String) -> JoinAdmission {
         JoinAdmission(refusal: SignalingError(code, message))
+    }
+}
+
+/// At most `limit` holders at once; `enter` refuses rather than waits, so a flood is answered, not queued.
+final class ConcurrencyLimit: Sendable {
+    private let limit: Int
+    private let current = Atomic<Int>(0)
+
+    init(_ limit: Int) {
+        self.limit = max(1, limit)
+    }
+
+    func enter() -> Bool {
+        if current.wrappingAdd(1, ordering: .acquiring).newValue <= limit { return true }
+        current.wrappingSubtract(1, ordering: .releasing)
+        return false
+    }
+
+    func leave() {
+        current.wrappingSubtract(1, ordering: .releasing)
     }
 }

@@ -71,9 +71,22 @@ public struct JoinTokens: Sendable {
         guard claims.room == room.rawValue else {
             return .failure(SignalingError(.tokenWrongRoom, "the join token is for another room"))
         }
-        guard !claims.sub.value.isEmpty else {
-            return .failure(SignalingError(.invalidToken, "the join token names no identity (sub)"))
+        guard !claims.sub.value.isEmpty, claims.sub.value.utf8.count <= 256, !Self.hasControlCharacters(claims.sub.value) else {
+            return .failure(SignalingError(.invalidToken, "the join token's identity (sub) must be 1-256 bytes without control characters"))
+        }
+        if let name = claims.name {
+            // The same rule as a client's own name: it reaches peers, logs and records.
+            guard name.count <= ClientRequest.maximumNameLength, !Self.hasControlCharacters(name) else {
+                return .failure(
+                    SignalingError(
+                        .invalidToken,
+                        "the join token's name must be at most \(ClientRequest.maximumNameLength) characters without control characters"))
+            }
         }
         return .success(claims)
+    }
+
+    private static func hasControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 }

@@ -25,7 +25,8 @@ actor MetricsExporter {
         self.hub = hub
         self.turn = turn
         registry.makeGauge(
-            name: "switchboard_build_info", labels: [("version", Self.version)], help: "Always 1; labels describe the build."
+            descriptor: Self.descriptor("switchboard_build_info", "Always 1; labels describe the build."),
+            labels: [("version", Self.version)]
         ).set(Int64(1))
         // Every series exists from the first scrape, so dashboards see zeros rather than gaps.
         for transport in SignalingTransport.allCases { connections(transport).set(Int64(0)) }
@@ -76,12 +77,17 @@ actor MetricsExporter {
             advance("switchboard_turn_relayed_bytes_total", [("direction", "to_client")], to: figures.bytesToClients, bytes)
             for family in [AddressFamily.ipv4, .ipv6] {
                 registry.makeGauge(
-                    name: "switchboard_turn_relay_ports_free", labels: [("family", family == .ipv4 ? "ipv4" : "ipv6")],
-                    help: "Relay ports free for new allocations."
+                    descriptor: Self.descriptor("switchboard_turn_relay_ports_free", "Relay ports free for new allocations."),
+                    labels: [("family", family == .ipv4 ? "ipv4" : "ipv6")]
                 ).set(Int64(turn.ports.freePorts(family: family)))
             }
         }
         return registry.emitToBuffer()
+    }
+
+    /// A metric's name and help; the names already end in their unit where they have one (`_total`, `_bytes`).
+    nonisolated static func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     /// Signaling errors that mean "these credentials do not admit you".
@@ -91,18 +97,18 @@ actor MetricsExporter {
 
     private nonisolated func connections(_ transport: SignalingTransport) -> Gauge {
         registry.makeGauge(
-            name: "switchboard_signaling_connections", labels: [("transport", transport.rawValue)],
-            help: "Open signaling connections, by transport.")
+            descriptor: Self.descriptor("switchboard_signaling_connections", "Open signaling connections, by transport."),
+            labels: [("transport", transport.rawValue)])
     }
 
     private func gauge(_ name: String, _ help: String) -> Gauge {
-        registry.makeGauge(name: name, labels: [], help: help)
+        registry.makeGauge(descriptor: Self.descriptor(name, help), labels: [])
     }
 
     /// Moves a counter up to `value` (the sources keep totals; Prometheus counters only increment).
     private func advance(_ name: String, _ labels: [(String, String)], to value: UInt64, _ help: String) {
         let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
-        let counter = registry.makeCounter(name: name, labels: labels, help: help)
+        let counter = registry.makeCounter(descriptor: Self.descriptor(name, help), labels: labels)
         let previous = seen[key] ?? 0
         if value > previous { counter.increment(by: Int64(clamping: value - previous)) }
         seen[key] = max(previous, value)

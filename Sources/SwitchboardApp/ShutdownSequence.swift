@@ -35,7 +35,7 @@ public final class ShutdownSequence: Sendable {
         await parts.hub.drain(within: seconds)
         await parts.turn?.drain()
         let deadline = ContinuousClock.now + drainPeriod
-        while ContinuousClock.now < deadline {
+        while ContinuousClock.now < deadline && !Task.isCancelled {
             let connections = await parts.hub.connectionCount
             let allocations = await parts.turn?.allocationCount() ?? 0
             if connections == 0 && allocations == 0 {

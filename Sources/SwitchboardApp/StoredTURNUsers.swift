@@ -13,6 +13,8 @@ public final class StoredTURNUsers: TURNUserDirectory, Service {
     private struct Snapshot {
         var keys: [String: LongTermKeys] = [:]
         var byHash: [[UInt8]: String] = [:]
+        /// The refresh that made it; a slower, earlier refresh never replaces a later one.
+        var generation: UInt64 = 0
     }
 
     private let store: any TURNUserStore
@@ -21,6 +23,7 @@ public final class StoredTURNUsers: TURNUserDirectory, Service {
     private let logger: Logger
     // A lock rather than an actor: authentication runs on TURN's event loops, which must not wait.
     private let snapshot = Mutex(Snapshot())
+    private let refreshes = Atomic<UInt64>(0)
 
     /// Reads `realm`'s users from `store` every `interval`.
     public init(store: any TURNUserStore, realm: String, interval: Duration = .seconds(5), logger: Logger) {
@@ -43,13 +46,16 @@ public final class StoredTURNUsers: TURNUserDirectory, Service {
 
     /// Re-reads the users now.
     public func refresh() async throws {
-        var fresh = Snapshot()
+        let generation = refreshes.wrappingAdd(1, ordering: .relaxed).newValue
+        var fresh = Snapshot(generation: generation)
         for user in try await store.users(realm: realm) {
             fresh.keys[user.username] = LongTermKeys(
                 md5: STUNIntegrityKey(bytes: user.md5Key), sha256: STUNIntegrityKey(bytes: user.sha256Key))
             fresh.byHash[Userhash.compute(username: user.username, realm: realm).hash] = user.username
         }
-        snapshot.withLock { $0 = fresh }
+        snapshot.withLock { current in
+            if fresh.generation > current.generation { current = fresh }
+        }
     }
 
     /// Refreshes until shutdown; a failed read keeps the last snapshot and is logged once until reads work again.

@@ -489,48 +489,50 @@ extension ServeCommand {
     /// refused, clients told to reconnect, up to --drain-period for live calls), then stops the services,
     /// TURN allocations last. A second signal exits at once.
     static func run(_ app: some ApplicationProtocol, shutdown: ShutdownSequence, logger: Logger) async throws {
-        let services = ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger))
+        var configuration = ServiceGroupConfiguration(
+            services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+        // After the drain the services must stop promptly: past this they are cancelled.
+        configuration.maximumGracefulShutdownDuration = .seconds(15)
+        let services = ServiceGroup(configuration: configuration)
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-        do {
-            try await runUntilServicesEnd(services, signals: signals, shutdown: shutdown, logger: logger, ended: ServicesEnded())
-        } catch is ServicesEnded {
-            // The services stopped (after the drain, or on their own): done.
+        let (received, forward) = AsyncStream.makeStream(of: UnixSignal.self)
+        // Iterating UnixSignalsSequence does not end when the iterating task is cancelled, so it is read by a task
+        // that lives as long as the process and forwards into a stream that does end on cancellation.
+        let forwarder = Task {
+            for await signal in signals { forward.yield(signal) }
         }
-    }
-
-    private static func runUntilServicesEnd(
-        _ services: ServiceGroup, signals: UnixSignalsSequence, shutdown: ShutdownSequence, logger: Logger,
-        ended: some Error
-    ) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await services.run()
-                // Ends the signal listener below with the group.
-                throw ended
-            }
-            group.addTask {
-                var first = signals.makeAsyncIterator()
-                guard let signal = await first.next() else { return }
-                logger.notice("\(signal): shutting down")
-                let again = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-                await withTaskGroup(of: Void.self) { steps in
-                    steps.addTask {
-                        for await signal in again {
-                            logger.warning("second \(signal): exiting now")
-                            Foundation.exit(1)
+        defer { forwarder.cancel() }
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await services.run()
+                    // Ends the signal handling below with the group.
+                    throw ServicesEnded()
+                }
+                group.addTask {
+                    await withTaskGroup(of: Void.self) { steps in
+                        var draining = false
+                        for await signal in received {
+                            if draining {
+                                logger.warning("second \(signal): exiting now")
+                                Foundation.exit(1)
+                            }
+                            draining = true
+                            logger.notice("\(signal): shutting down")
+                            steps.addTask {
+                                await shutdown.drain(logger: logger)
+                                await services.triggerGracefulShutdown()
+                            }
                         }
                     }
-                    steps.addTask {
-                        await shutdown.drain(logger: logger)
-                        await services.triggerGracefulShutdown()
-                    }
-                    // The drain finished: stop waiting for a second signal.
-                    _ = await steps.next()
-                    steps.cancelAll()
                 }
+                // Not waitForAll(): it waits for every child before rethrowing, and the signal handler never ends
+                // by itself. The first child to finish ends the run.
+                defer { group.cancelAll() }
+                try await group.next()
             }
-            try await group.waitForAll()
+        } catch is ServicesEnded {
+            // The services stopped (after the drain, or on their own): done.
         }
     }
 }

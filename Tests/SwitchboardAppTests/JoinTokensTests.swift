@@ -29,6 +29,18 @@ struct JoinTokensTests {
         #expect(code(await stranger.verify(token, room: room, now: now)) == .invalidToken)
     }
 
+    @Test func namesAndIdentitiesFollowTheClientRules() async throws {
+        let tokens = await JoinTokens(secrets: [secret])
+        for (identity, name) in [("ok", "bad\u{0}name"), ("bad\u{7}id", nil), ("ok", String(repeating: "n", count: 65))] {
+            let token = try await tokens.mint(room: "meet", identity: identity, name: name, ttl: 60, publish: nil)
+            guard case .failure(let error) = await tokens.verify(token, room: room) else {
+                Issue.record("accepted \(identity) / \(name ?? "-")")
+                continue
+            }
+            #expect(error.code == .invalidToken)
+        }
+    }
+
     @Test func aRotatedSecretStillVerifiesAndTheFirstSigns() async throws {
         let old = await JoinTokens(secrets: [secret])
         let minted = try await old.mint(room: "meet", identity: "bob", name: nil, ttl: 60, publish: nil)
