@@ -28,8 +28,10 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let secret = secret ?? ProcessInfo.processInfo.environment["SWITCHBOARD_JOIN_SECRET"],
-            secret.count >= JoinTokens.minimumSecretLength
+        // The environment holds serve's list (comma-separated for rotation): the first secret signs.
+        let fromEnvironment = ProcessInfo.processInfo.environment["SWITCHBOARD_JOIN_SECRET"]?
+            .split(separator: ",", omittingEmptySubsequences: true).first.map(String.init)
+        guard let secret = secret ?? fromEnvironment, secret.count >= JoinTokens.minimumSecretLength
         else {
             throw ValidationError("give --secret or SWITCHBOARD_JOIN_SECRET, at least \(JoinTokens.minimumSecretLength) characters")
         }
