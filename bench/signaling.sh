@@ -13,36 +13,14 @@ echo "open files limit: $(ulimit -n)"
 swift build -c release --product switchboard >/dev/null 2>&1
 bin=.build/release/switchboard
 mkdir -p bench/results
-server=""
-data=""
-stop_server() {
-  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-  [ -z "$data" ] || rm -rf "$data"
-  server=""
-}
+. bench/lib.sh
 trap stop_server EXIT
-
-start_server() {
-  data=$(mktemp -d)
-  local log=bench/results/server.log
-  $bin serve --host 127.0.0.1 --http-port 0 --data-dir "$data" --log-level info \
-    --join-rate 1000000 --join-burst 1000000 --message-rate 1000000 --message-burst 1000000 \
-    --outbound-queue 4096 --max-sessions 100000 2>"$log" &
-  server=$!
-  port=""
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's/.*http.port=\([0-9]*\).*listening.*/\1/p' "$log" | head -1)
-    [ -n "$port" ] && return 0
-    sleep 0.1
-  done
-  cat "$log"; echo "server did not start"; exit 1
-}
 
 # run NAME CONNECTIONS RATE DURATION: prints the JSON; succeeds when the run was sustained.
 run() {
   local out=bench/results/signaling-$1.json
   echo "-- $1: $2 connections, $3 msg/s per peer, $4 s"
-  start_server
+  start_switchboard bench/results/server.log
   $bin bench signaling --url "ws://127.0.0.1:$port/ws" --connections "$2" --rate "$3" --duration "$4" \
     --server-pid "$server" --room-prefix "$1" --json >"$out" || true
   stop_server

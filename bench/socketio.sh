@@ -19,38 +19,10 @@ bin=.build/release/switchboard
 stamp=$(date +%Y%m%d-%H%M%S)
 out=bench/results/socketio-$stamp
 mkdir -p "$out"
-server=""
-data=""
-stop_server() {
-  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-  [ -z "$data" ] || rm -rf "$data"
-  server=""
-}
+. bench/lib.sh
 trap stop_server EXIT
-
-wait_port() {  # LOG PATTERN
-  for _ in $(seq 1 150); do
-    port=$(sed -n "s/.*$2\([0-9]*\).*/\1/p" "$1" | head -1)
-    [ -n "$port" ] && return 0
-    sleep 0.1
-  done
-  cat "$1"; echo "server did not start"; exit 1
-}
-
-start_switchboard() {
-  data=$(mktemp -d)
-  $bin serve --host 127.0.0.1 --http-port 0 --turn-port 0 --data-dir "$data" --log-level warning \
-    --join-rate 1000000 --join-burst 1000000 --message-rate 1000000 --message-burst 1000000 \
-    --outbound-queue 4096 --max-sessions 100000 2>"$out/switchboard.log" &
-  server=$!
-  # warning level hides the listening line: find the port from the socket table instead.
-  for _ in $(seq 1 150); do
-    port=$(ss -Hltnp 2>/dev/null | awk -v pid="pid=$server," '$0 ~ pid {split($4, a, ":"); print a[length(a)]}' | head -1)
-    [ -n "$port" ] && return 0
-    sleep 0.1
-  done
-  echo "switchboard did not start"; cat "$out/switchboard.log"; exit 1
-}
+switchboard_log="$out/switchboard.log"
+start_switchboard_target() { start_switchboard "$switchboard_log"; }
 
 start_python() {
   data=""
@@ -62,7 +34,7 @@ start_python() {
 # run TARGET NAME CONNECTIONS RATE DURATION
 run() {
   local json="$out/$1-$2.json"
-  "start_$1"
+  if [ "$1" = switchboard ]; then start_switchboard_target; else start_python; fi
   $bin bench socketio --url "ws://127.0.0.1:$port" --connections "$3" --rate "$4" --duration "$5" \
     --server-pid "$server" --room-prefix "$2" --json >"$json" 2>"$out/$1-$2.err" || true
   stop_server

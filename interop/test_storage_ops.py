@@ -154,8 +154,9 @@ def test_stored_user_relays_and_leaves_an_allocation_record(backend, tmp_path, p
     assert json.loads(cli("records", "--user", "nobody", "--format", "json", *db).stdout) == []
 
 
-async def call(url: str, room: str) -> str:
-    """Two /ws clients meet in `room`, relay a message, then one leaves and the other closes."""
+async def call(url: str, room: str, port: int) -> tuple[str, str]:
+    """Two /ws clients meet in `room`, relay a message, then one leaves and the other closes.
+    Returns Alice's session id and /metrics as scraped while both were in the room."""
     async with connect(url) as alice, connect(url) as bob:
         await send_json(alice, {"type": "join", "room": room, "name": "Alice"})
         joined = await recv_json(alice)
@@ -164,9 +165,10 @@ async def call(url: str, room: str) -> str:
         await recv_json(alice)  # other_joined
         await send_json(bob, {"type": "message", "data": {"type": "offer", "sdp": "v=0"}})
         assert (await recv_json(alice))["type"] == "message"
+        during = await asyncio.to_thread(http_get, port, "/metrics")
         await send_json(alice, {"type": "leave"})
         await recv_json(alice)
-        return joined["id"]
+        return joined["id"], during[1]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -177,7 +179,10 @@ def test_a_real_call_is_recorded_and_counted(backend, tmp_path):
         assert http_get(server.port, "/readyz") == (200, "ready\n")
         assert http_get(server.port, "/healthz")[0] == 200
         before = http_get(server.port, "/metrics")[1]
-        alice = asyncio.run(call(server.url, "recorded"))
+        alice, during = asyncio.run(call(server.url, "recorded", server.port))
+        assert metric(during, "switchboard_signaling_connections", transport="websocket") == 2
+        assert metric(during, "switchboard_signaling_sessions") == 2
+        assert metric(during, "switchboard_signaling_rooms") == 1
         after = http_get(server.port, "/metrics")[1]
         assert metric(after, "switchboard_signaling_messages_relayed_total") == \
             metric(before, "switchboard_signaling_messages_relayed_total") + 1
@@ -196,7 +201,7 @@ def test_a_real_call_is_recorded_and_counted(backend, tmp_path):
         by_session = {r["session"]: r for r in records}
         assert by_session[alice]["name"] == "Alice" and by_session[alice]["reason"] == "left"
         (other,) = [r for s, r in by_session.items() if s != alice]
-        assert other["name"] is None and other["reason"] == "closed"
+        assert "name" not in other and other["reason"] == "closed"
         assert all(r["transport"] == "websocket" and r["left_at"] >= r["joined_at"] for r in records)
     finally:
         server.stop()

@@ -170,3 +170,15 @@ def test_certificates_reload_on_sighup_and_on_file_change_without_dropping_conne
         assert "BEGIN" not in server.log() and "PRIVATE" not in server.log(), "key material is never logged"
     finally:
         server.stop()
+
+
+def test_an_unusable_certificate_stops_start_up_with_a_clear_error(tmp_path):
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    from server_process import server_binary
+    result = subprocess.run([str(server_binary()), "serve", "--host", "127.0.0.1", "--http-port", "0", "--turn-port", "0",
+                             "--data-dir", str(tmp_path / "data"), "--tls-cert", str(junk), "--tls-key", str(junk)],
+                            capture_output=True, text=True, env=env, timeout=30)
+    assert result.returncode != 0
+    assert f"cannot load --tls-cert '{junk}'" in result.stderr, result.stderr

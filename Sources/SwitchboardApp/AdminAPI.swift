@@ -79,7 +79,7 @@ struct AdminAPI {
             return [
                 "id": "\(summary.id)", "username": summary.username, "transport": "\(summary.fiveTuple.transport)",
                 "client": "\(summary.fiveTuple.client)", "relayed": summary.relayedAddresses.map { "\($0)" },
-                "created_at": AdminJSON.time(Date(timeIntervalSince1970: TimeInterval(summary.createdAtUnixSeconds))),
+                "created_at": RecordJSON.time(Date(timeIntervalSince1970: TimeInterval(summary.createdAtUnixSeconds))),
                 "expires_in": allocation.expiresInSeconds, "permissions": allocation.permissions, "channels": allocation.channels,
                 "packets_sent": summary.packetsToPeers, "bytes_sent": summary.bytesToPeers,
                 "packets_received": summary.packetsToClient, "bytes_received": summary.bytesToClient,
@@ -95,19 +95,15 @@ struct AdminAPI {
         return store
     }
 
-    private func userJSON(_ user: StoredTURNUser) -> [String: Any] {
-        ["username": user.username, "realm": user.realm, "updated_at": AdminJSON.time(user.updatedAt)]
-    }
-
     private func listUsers() async throws -> Response {
-        AdminJSON.response(["users": try await requireStore().users(realm: realm).map(userJSON)])
+        AdminJSON.response(["users": try await requireStore().users(realm: realm).map(RecordJSON.object)])
     }
 
     private func user(_ username: String) async throws -> Response {
         guard let user = try await requireStore().user(username: username, realm: realm) else {
             return AdminJSON.error(.notFound, "not_found", "no user '\(username)'")
         }
-        return AdminJSON.response(userJSON(user))
+        return AdminJSON.response(RecordJSON.object(user))
     }
 
     private func saveUser(_ username: String, body: [String: Any]?) async throws -> Response {
@@ -125,7 +121,7 @@ struct AdminAPI {
         // Effective at once on this node; other nodes read it within their refresh interval.
         try? await users?.refresh()
         logger.info("admin API: TURN user saved", metadata: ["turn.user": "\(username)"])
-        return AdminJSON.response(userJSON(user), status: existed ? .ok : .created)
+        return AdminJSON.response(RecordJSON.object(user), status: existed ? .ok : .created)
     }
 
     private func removeUser(_ username: String) async throws -> Response {
@@ -141,11 +137,12 @@ struct AdminAPI {
 
     private func records(_ query: FlatDictionary<Substring, Substring>) async throws -> Response {
         let store = try requireStore()
-        guard case .some(let since) = AdminJSON.parseTime(query.get("since")),
-            case .some(let until) = AdminJSON.parseTime(query.get("until"))
-        else {
-            return AdminJSON.error(.badRequest, "invalid_field", "since and until are ISO 8601 times or Unix seconds")
+        let bounds = ["since", "until"].map { name in query.get(name).map { RecordJSON.parseTime($0) } }
+        guard bounds.allSatisfy({ $0 != .some(nil) }) else {
+            return AdminJSON.error(
+                .badRequest, "invalid_field", "since and until are ISO 8601 times or dates, Unix seconds, or ages like 15m")
         }
+        let (since, until) = (bounds[0] ?? nil, bounds[1] ?? nil)
         let limitText = query.get("limit") ?? "100"
         guard let limit = Int(limitText), (1...10_000).contains(limit) else {
             return AdminJSON.error(.badRequest, "invalid_field", "limit must be 1-10000")
@@ -157,31 +154,11 @@ struct AdminAPI {
         switch kind {
         case "sessions":
             let records = try await store.sessionRecords(RecordQuery(subject: query.get("room"), since: since, until: until, limit: limit))
-            return AdminJSON.response([
-                "records": records.map { record -> [String: Any] in
-                    var object: [String: Any] = [
-                        "session": record.sessionID, "room": record.room, "transport": record.transport,
-                        "joined_at": AdminJSON.time(record.joinedAt), "left_at": AdminJSON.time(record.leftAt),
-                        "reason": record.leaveReason,
-                    ]
-                    object["name"] = record.displayName
-                    return object
-                }
-            ])
+            return AdminJSON.response(["records": records.map(RecordJSON.object)])
         case "allocations":
             let records = try await store.allocationRecords(
                 RecordQuery(subject: query.get("user"), since: since, until: until, limit: limit))
-            return AdminJSON.response([
-                "records": records.map { record -> [String: Any] in
-                    [
-                        "username": record.username, "transport": record.transport, "client": record.clientAddress,
-                        "relay": record.relayAddress, "started_at": AdminJSON.time(record.startedAt),
-                        "ended_at": AdminJSON.time(record.endedAt), "bytes_sent": record.bytesSent,
-                        "packets_sent": record.packetsSent, "bytes_received": record.bytesReceived,
-                        "packets_received": record.packetsReceived,
-                    ]
-                }
-            ])
+            return AdminJSON.response(["records": records.map(RecordJSON.object)])
         default:
             return AdminJSON.error(.badRequest, "invalid_field", "kind is sessions or allocations")
         }

@@ -27,22 +27,4 @@ enum AdminJSON {
         let raw = try context.parameters.require(name)
         return raw.removingPercentEncoding ?? raw
     }
-
-    static func time(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-    }
-
-    /// An ISO 8601 time or date, or Unix seconds, from a query parameter: `.some(nil)` when absent, `nil` when
-    /// unreadable.
-    static func parseTime(_ text: String?) -> Date?? {
-        guard let text else { return .some(nil) }
-        if let seconds = Double(text) {
-            // Finite and within ±3000 years: anything else is a mistake, not a time.
-            guard seconds.isFinite, abs(seconds) < 1e11 else { return .none }
-            return Date(timeIntervalSince1970: seconds)
-        }
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        if let day = try? Date(text, strategy: .iso8601.year().month().day()) { return day }
-        return .none
-    }
 }

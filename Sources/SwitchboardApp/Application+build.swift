@@ -33,7 +33,8 @@ public func buildApplication(
     var certificates: TLSCertificates?
     if let tls = configuration.tls {
         let loaded = try TLSCertificates(certificatePath: tls.certificatePath, keyPath: tls.keyPath, logger: logger)
-        if turnSettings?.tls != nil { turnSettings?.tls = loaded.source }
+        // The same certificate serves TURN over TLS, loaded once and reloaded for both.
+        turnSettings?.tls = loaded.source
         services.append(loaded)
         certificates = loaded
     }

@@ -31,7 +31,13 @@ public final class TLSCertificates: Service {
         self.pollInterval = pollInterval
         self.logger = logger
         let stamp = Self.stamp([certificatePath, keyPath])
-        let (context, fingerprint) = try Self.load(certificatePath: certificatePath, keyPath: keyPath)
+        let context: NIOSSLContext
+        let fingerprint: String
+        do {
+            (context, fingerprint) = try Self.load(certificatePath: certificatePath, keyPath: keyPath)
+        } catch {
+            throw TLSCertificateError("cannot load --tls-cert '\(certificatePath)' / --tls-key '\(keyPath)': \(error)")
+        }
         loaded = Mutex(Loaded(context: context, fingerprint: fingerprint, stamp: stamp))
         logger.info("TLS certificate loaded", metadata: ["tls.certificate": "\(certificatePath)", "tls.sha256": "\(fingerprint)"])
     }

@@ -9,8 +9,6 @@ public struct TURNOptions: Sendable {
     public var host = "0.0.0.0"
     public var port = 3478
     public var tlsPort = 5349
-    public var tlsCertificate: String? = nil
-    public var tlsKey: String? = nil
     public var realm = "switchboard"
     public var users: [String] = []
     public var secrets: [String] = []
@@ -75,7 +73,7 @@ public struct TURNOptions: Sendable {
             allowLoopback: allowLoopbackPeers)
         core.relayAddresses = try relayAddresses(hostAddresses: hostAddresses)
         return TURNServerSettings(
-            host: host, port: port, tlsPort: tlsPort, tls: try tlsContext().map(TLSContextSource.init), core: core,
+            host: host, port: port, tlsPort: tlsPort, core: core,
             credentials: TURNCredentials(realm: realm, users: try parsedUsers(), secrets: secrets),
             relayPorts: try portRange(), nonceSecret: nonceSecret.map { Array($0.utf8) }, nonceLifetime: nonceLifetime,
             eventLoopCount: threads > 0 ? threads : System.coreCount)
@@ -154,24 +152,6 @@ public struct TURNOptions: Sendable {
             }
         }
         return result
-    }
-
-    private func tlsContext() throws(TURNOptionError) -> NIOSSLContext? {
-        switch (tlsCertificate, tlsKey) {
-        case (nil, nil): return nil
-        case (let certificate?, let key?):
-            do {
-                let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
-                let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
-                let configuration = TLSConfiguration.makeServerConfiguration(
-                    certificateChain: chain, privateKey: .privateKey(privateKey))
-                return try NIOSSLContext(configuration: configuration)
-            } catch {
-                throw TURNOptionError("cannot load --tls-cert '\(certificate)' / --tls-key '\(key)': \(error)")
-            }
-        default:
-            throw TURNOptionError("--tls-cert and --tls-key must be given together")
-        }
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Storage
+import SwitchboardApp
 
 /// `switchboard records`: who was in which room when, and what TURN relayed.
 struct RecordsCommand: AsyncParsableCommand {
@@ -15,7 +16,10 @@ struct RecordsCommand: AsyncParsableCommand {
     @Option(help: "Only this room's stays.") var room: String?
     @Flag(help: "TURN allocations (bytes and packets relayed) instead of room stays.") var allocations = false
     @Option(help: "Only this TURN username's allocations (implies --allocations).") var user: String?
-    @Option(help: "Records that ended at or after this time: ISO 8601 (2026-11-21 or 2026-11-21T08:00:00Z) or an age (90s, 15m, 2h, 7d).")
+    @Option(
+        help:
+            "Records that ended at or after this time: ISO 8601 (2026-11-21 or 2026-11-21T08:00:00Z), Unix seconds, or an age (90s, 15m, 2h, 7d)."
+    )
     var since: String?
     @Option(help: "Records that started before this time (same forms as --since).") var until: String?
     @Option(help: "At most this many records.") var limit = 100
@@ -31,16 +35,13 @@ struct RecordsCommand: AsyncParsableCommand {
         _ = try Self.time(until, option: "until")
     }
 
-    /// Reads an ISO 8601 date or time, or an age before now.
-    static func time(_ text: String?, option: String, now: Date = Date()) throws -> Date? {
+    /// Reads a bound as the admin API does (``RecordJSON/parseTime(_:now:)``).
+    static func time(_ text: String?, option: String) throws -> Date? {
         guard let text else { return nil }
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-        if let unit = text.last.flatMap({ units[$0] }), let amount = Double(text.dropLast()), amount >= 0 {
-            return now.addingTimeInterval(-amount * unit)
+        guard let time = RecordJSON.parseTime(text) else {
+            throw ValidationError("--\(option) '\(text)' is not an ISO 8601 time or date, Unix seconds, or an age like 15m")
         }
-        if let time = try? Date(text, strategy: .iso8601) { return time }
-        if let day = try? Date(text, strategy: .iso8601.year().month().day()) { return day }
-        throw ValidationError("--\(option) '\(text)' is neither an ISO 8601 time nor an age like 15m")
+        return time
     }
 
     func run() async throws {
@@ -51,15 +52,7 @@ struct RecordsCommand: AsyncParsableCommand {
         if showAllocations {
             let records = try await store.withOpenStore { try await $0.allocationRecords(query) }
             if format == .json {
-                try printJSON(
-                    records.map {
-                        [
-                            "username": $0.username, "transport": $0.transport, "client": $0.clientAddress,
-                            "relay": $0.relayAddress, "started_at": $0.startedAt.iso8601, "ended_at": $0.endedAt.iso8601,
-                            "bytes_sent": $0.bytesSent, "packets_sent": $0.packetsSent, "bytes_received": $0.bytesReceived,
-                            "packets_received": $0.packetsReceived,
-                        ] as [String: Any]
-                    })
+                try printJSON(records.map(RecordJSON.object))
             } else {
                 printTable(
                     ["USERNAME", "TRANSPORT", "CLIENT", "RELAY", "STARTED", "ENDED", "BYTES_SENT", "BYTES_RECEIVED"],
@@ -73,14 +66,7 @@ struct RecordsCommand: AsyncParsableCommand {
         } else {
             let records = try await store.withOpenStore { try await $0.sessionRecords(query) }
             if format == .json {
-                try printJSON(
-                    records.map {
-                        [
-                            "session": $0.sessionID, "room": $0.room, "name": $0.displayName.map { $0 as Any } ?? NSNull(),
-                            "transport": $0.transport, "joined_at": $0.joinedAt.iso8601, "left_at": $0.leftAt.iso8601,
-                            "reason": $0.leaveReason,
-                        ] as [String: Any]
-                    })
+                try printJSON(records.map(RecordJSON.object))
             } else {
                 printTable(
                     ["ROOM", "SESSION", "NAME", "TRANSPORT", "JOINED", "LEFT", "REASON"],

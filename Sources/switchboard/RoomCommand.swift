@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SignalingCore
 import Storage
+import SwitchboardApp
 
 /// `switchboard room`: persistent rooms, whose capacity, password and lock outlive their members.
 struct RoomCommand: AsyncParsableCommand {
@@ -38,13 +39,7 @@ struct RoomCommand: AsyncParsableCommand {
         func run() async throws {
             let rooms = try await store.withOpenStore { try await $0.rooms() }
             if json {
-                try printJSON(
-                    rooms.map { room -> [String: Any] in
-                        [
-                            "name": room.name, "capacity": room.capacity.map { $0 as Any } ?? NSNull(),
-                            "password": room.passwordHash != nil, "locked": room.isLocked, "created_at": room.createdAt.iso8601,
-                        ]
-                    })
+                try printJSON(rooms.map(RecordJSON.object))
             } else {
                 printTable(
                     ["NAME", "CAPACITY", "PASSWORD", "LOCKED", "CREATED"],

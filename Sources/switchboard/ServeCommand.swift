@@ -93,7 +93,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("turn-port"), help: "STUN/TURN port for UDP and TCP; 0 turns STUN and TURN off.")
     var turnPort = 3478
 
-    @Option(name: .customLong("turn-tls-port"), help: "TURN over TLS port, used when --tls-cert and --tls-key are given.")
+    @Option(
+        name: .customLong("turn-tls-port"),
+        help: "TURN over TLS port, used when TLS is on: with --tls-cert and --tls-key, or with --tls self-signed.")
     var turnTLSPort = 5349
 
     @Option(name: .customLong("tls-cert"), help: "PEM certificate chain for TLS listeners.")
@@ -341,8 +343,6 @@ struct ServeCommand: AsyncParsableCommand {
         options.host = host
         options.port = turnPort
         options.tlsPort = turnTLSPort
-        options.tlsCertificate = tlsCert
-        options.tlsKey = tlsKey
         options.realm = realm
         options.users = turnUsers
         options.secrets = turnSecrets

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Storage
+import SwitchboardApp
 
 /// Where the operations commands find the database: the same `--data-dir` and `--database` as `serve`
 /// (also read from SWITCHBOARD_DATA_DIR and SWITCHBOARD_DATABASE).
@@ -81,8 +82,6 @@ func printJSON(_ value: Any) throws {
 }
 
 extension Date {
-    /// ISO 8601 in UTC with milliseconds, as records print their times.
-    var iso8601: String {
-        formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-    }
+    /// ISO 8601 in UTC with milliseconds, as the admin API prints times too.
+    var iso8601: String { RecordJSON.time(self) }
 }

@@ -54,7 +54,7 @@ struct UserCommand: AsyncParsableCommand {
             let realm = realm
             let users = try await store.withOpenStore { try await $0.users(realm: realm) }
             if json {
-                try printJSON(users.map { ["username": $0.username, "realm": $0.realm, "updated_at": $0.updatedAt.iso8601] })
+                try printJSON(users.map(RecordJSON.object))
             } else {
                 printTable(["USERNAME", "REALM", "UPDATED"], users.map { [$0.username, $0.realm, $0.updatedAt.iso8601] })
             }

@@ -36,7 +36,6 @@ struct TURNOptionsTests {
     @Test func otherBadValuesNameTheirOption() {
         #expect(failure { $0.relayPorts = "100-200" }?.contains("--relay-ports") == true)
         #expect(failure { $0.relayPorts = "60000-50000" }?.contains("--relay-ports") == true)
-        #expect(failure { $0.tlsCertificate = "/tmp/cert.pem" }?.contains("--tls-key") == true)
         #expect(failure { $0.users = ["nopassword"] }?.contains("--turn-user") == true)
         #expect(failure { $0.relayIPs = ["0.0.0.0"] }?.contains("--relay-ip") == true)
         #expect(failure { $0.relayIPs = ["10.0.0.1", "10.0.0.2"] }?.contains("--relay-ip") == true)

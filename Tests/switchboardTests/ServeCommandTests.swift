@@ -35,6 +35,8 @@ struct ServeCommandTests {
         ["--log-level", "loud"], ["--http-port", "70000"], ["--room-capacity", "0"],
         ["--room-capacity", "100", "--max-room-capacity", "10"], ["--grace-period", "0"], ["--outbound-queue", "0"],
         ["--turn-credential-ttl", "0"], ["--ice-host", "example.org:3478"], ["--ice-host", "::1"],
+        ["--tls-cert", "/tmp/cert.pem"], ["--tls", "self-signed", "--tls-key", "/tmp/key.pem"], ["--tls", "yes"],
+        ["--join-secret", "short"], ["--admin-token", "short"], ["--drain-period", "-1"],
     ])
     func invalidValuesFailValidation(arguments: [String]) {
         #expect(throws: (any Error).self) { try ServeCommand.parse(arguments) }
