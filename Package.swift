@@ -50,9 +50,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Linux calls for the UDP relay loops that Swift's Glibc module does not export (epoll, recvmmsg, sendmmsg).
+        .target(name: "CDatagramIO"),
         .target(
             name: "TURNServer",
             dependencies: [
+                "CDatagramIO",
                 "STUNProtocol",
                 "TURNCore",
                 .product(name: "NIOCore", package: "swift-nio"),

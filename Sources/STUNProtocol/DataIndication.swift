@@ -12,8 +12,17 @@ public enum DataIndication {
     public static func write(
         transactionID: TransactionID, peer: TransportAddress, payload: ByteBuffer, into buffer: inout ByteBuffer
     ) {
+        let padding = writeHeader(transactionID: transactionID, peer: peer, payloadLength: payload.readableBytes, into: &buffer)
+        buffer.writeImmutableBuffer(payload)
+        if padding > 0 { buffer.writeRepeatingByte(0, count: padding) }
+    }
+
+    /// Writes everything before the payload of an indication carrying `payloadLength` bytes from `peer`, and returns
+    /// the zero bytes of padding the caller must write after the payload.
+    public static func writeHeader(
+        transactionID: TransactionID, peer: TransportAddress, payloadLength: Int, into buffer: inout ByteBuffer
+    ) -> Int {
         let addressLength = peer.ip.family == .ipv4 ? 8 : 20
-        let payloadLength = payload.readableBytes
         let padding = (4 - payloadLength % 4) % 4
         let bodyLength = 4 + addressLength + 4 + payloadLength + padding
         buffer.writeInteger(STUNMessageType(method: .data, messageClass: .indication).rawValue)
@@ -37,7 +46,6 @@ public enum DataIndication {
         }
         buffer.writeInteger(STUNAttributeType.data.rawValue)
         buffer.writeInteger(UInt16(truncatingIfNeeded: payloadLength))
-        buffer.writeImmutableBuffer(payload)
-        if padding > 0 { buffer.writeRepeatingByte(0, count: padding) }
+        return padding
     }
 }

@@ -39,15 +39,19 @@ public final class TURNClient: Sendable {
         self.credentials = Mutex((username, password, nil, nil))
     }
 
-    /// Opens a UDP socket (bound to an ephemeral port on `localHost`) towards `server`.
+    /// Opens a UDP socket (bound to an ephemeral port on `localHost`) towards `server`; `receiveBuffer` sets
+    /// SO_RCVBUF (load tools raise it so they do not drop what the server relays).
     public static func connect(
         to server: SocketAddress, username: String = "", password: String = "", localHost: String? = nil,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, receiveBuffer: Int? = nil,
         onData: @escaping @Sendable (_ channel: UInt16?, _ peer: TransportAddress?, _ payload: ByteBuffer) -> Void = { _, _, _ in }
     ) async throws -> TURNClient {
         let host = localHost ?? (server.protocol == .inet6 ? "::" : "0.0.0.0")
-        let channel = try await DatagramBootstrap(group: group)
+        var bootstrap = DatagramBootstrap(group: group)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+        if let receiveBuffer { bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: receiveBuffer) }
+        let channel =
+            try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(TURNClientHandler(onData: onData))
@@ -138,11 +142,12 @@ public final class TURNClient: Sendable {
         return mapped.address
     }
 
-    /// Allocate: the relayed address.
-    public func allocate(lifetime: UInt32? = nil) async throws -> TransportAddress {
+    /// Allocate: the relayed address (of `family` when given, else the server's default family).
+    public func allocate(lifetime: UInt32? = nil, family: AddressFamily? = nil) async throws -> TransportAddress {
         let response = try await authenticatedRequest(.allocate) { message in
             message.add(RequestedTransport(protocolNumber: RequestedTransport.udp))
             if let lifetime { message.add(Lifetime(seconds: lifetime)) }
+            if let family { message.add(RequestedAddressFamily(family)) }
         }
         guard let relayed = try response.message.get(XORRelayedAddress.self) else {
             throw TURNClientError.protocolViolation("Allocate response without XOR-RELAYED-ADDRESS")

@@ -2,41 +2,6 @@ import NIOCore
 import STUNProtocol
 import TURNCore
 
-/// The UDP listener: demultiplexes each datagram by its first byte into STUN or ChannelData (RFC 8656 §12).
-final class TURNDatagramHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-
-    private let context: TURNLoopContext
-    private let server: TransportAddress
-    private let rfc5766Range: Bool
-
-    init(context: TURNLoopContext, server: TransportAddress) {
-        self.context = context
-        self.server = server
-        self.rfc5766Range = context.core.configuration.channelNumbers.upperBound > ChannelNumber.validRange.upperBound
-    }
-
-    func channelRead(context channelContext: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        guard let first = envelope.data.getInteger(at: envelope.data.readerIndex, as: UInt8.self),
-            let source = TransportAddress(envelope.remoteAddress)
-        else { return }
-        let client = TransportAddress(ip: source.ip.unmapped, port: source.port)
-        let fiveTuple = FiveTuple(client: client, server: server, transport: .udp)
-        if ChannelData.isChannelData(firstByte: first, rfc5766Range: rfc5766Range) {
-            guard let (channel, payload) = ChannelData.parseDatagram(envelope.data) else { return }
-            context.channelDataReceived(channel: channel, payload: payload, from: fiveTuple)
-        } else if ChannelData.isSTUN(firstByte: first) {
-            context.stunReceived(envelope.data, from: fiveTuple)
-        }
-    }
-
-    func errorCaught(context channelContext: ChannelHandlerContext, error: any Error) {
-        // ICMP errors surface here as ECONNREFUSED and the like: one client's trouble, not the listener's.
-        context.logger.trace("turn.udp.error", metadata: ["error": "\(error)"])
-    }
-}
-
 /// A TCP or TLS client connection, after `STUNStreamFrameDecoder`.
 final class TURNStreamHandler: ChannelInboundHandler {
     typealias InboundIn = STUNStreamFrame

@@ -21,89 +21,92 @@ public final class TURNServer: Service, Sendable {
     private let logger: Logger
     private let contexts: [ObjectIdentifier: NIOLoopBoundBox<TURNLoopContext>]
     private let loops: [any EventLoop]
+    private let events: TURNServerEvents
+    private let nonces: NonceIssuer
     private let listeners = Mutex<[any Channel]>([])
+    private let udpLoops = Mutex<[UDPRelayLoopHandle]>([])
     private let boundAddresses = Mutex<TURNListeningAddresses?>(nil)
     /// Relay ports in use, shared by every loop.
     public let ports: RelayPortRegistry
     /// Allocation quotas, shared by every loop.
     public let quota: AllocationQuota
 
-    /// Creates the service on an event loop group (its loops each get a core and a UDP listener); `events` hears
-    /// about allocations as they end (for call records), off the relay path.
+    /// Creates the service on an event loop group (its loops serve TCP and TLS clients, each with a core; UDP clients
+    /// get as many `UDPRelayLoop` threads); `events` hears about allocations as they end (for call records), off the
+    /// relay path.
     public init(settings: TURNServerSettings, group: any EventLoopGroup, logger: Logger, events: TURNServerEvents = .init()) {
         self.settings = settings
         self.group = group
         self.logger = logger
+        self.events = events
         let ports = RelayPortRegistry(range: settings.relayPorts)
         let quota = AllocationQuota(perUser: settings.core.userQuota, total: settings.core.totalQuota)
         let nonces = NonceIssuer(secret: settings.nonceSecret, lifetime: Int64(settings.nonceLifetime))
         var contexts: [ObjectIdentifier: NIOLoopBoundBox<TURNLoopContext>] = [:]
         var loops: [any EventLoop] = []
         for (index, loop) in group.makeIterator().enumerated() where index < settings.eventLoopCount {
-            let core = TURNServerCore(
-                configuration: settings.core, credentials: settings.credentials, nonces: nonces, ports: ports, quota: quota,
-                idBase: UInt64(index) << 48)
             // Built here, before any loop runs; from now on it is touched only on `loop`.
             contexts[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(
-                TURNLoopContext(eventLoop: loop, core: core, logger: logger, events: events), eventLoop: loop)
+                TURNLoopContext(
+                    eventLoop: loop, core: Self.core(settings, nonces, ports, quota, index: index), logger: logger, events: events),
+                eventLoop: loop)
             loops.append(loop)
         }
         self.contexts = contexts
         self.loops = loops
         self.ports = ports
         self.quota = quota
+        self.nonces = nonces
+    }
+
+    /// A core of its own for each loop and thread, with its own range of allocation ids so ids are unique server-wide.
+    private static func core(
+        _ settings: TURNServerSettings, _ nonces: NonceIssuer, _ ports: RelayPortRegistry, _ quota: AllocationQuota, index: Int
+    ) -> TURNServerCore {
+        TURNServerCore(
+            configuration: settings.core, credentials: settings.credentials, nonces: nonces, ports: ports, quota: quota,
+            idBase: UInt64(index) << 48)
+    }
+
+    /// Runs `body` on every NIO loop context and every UDP relay loop, and collects the answers.
+    private func gather<Result: Sendable>(_ body: @escaping @Sendable (any TURNOutcomeRunner) -> Result) async -> [Result] {
+        var results: [Result] = []
+        for loop in loops {
+            let context = contexts[ObjectIdentifier(loop)]!
+            if let result = try? await loop.submit({ body(context.value) }).get() { results.append(result) }
+        }
+        for udpLoop in udpLoops.withLock({ $0 }) {
+            if let result = await udpLoop.submit({ body($0) }) { results.append(result) }
+        }
+        return results
     }
 
     /// Every loop's figures, summed (each loop is asked on its own thread).
     public func statistics() async -> TURNStatistics {
-        var total = TURNStatistics()
-        for loop in loops {
-            let context = contexts[ObjectIdentifier(loop)]!
-            if let figures = try? await loop.submit({ context.value.statistics() }).get() { total = total + figures }
-        }
-        return total
+        await gather { $0.statistics() }.reduce(TURNStatistics(), +)
     }
 
     /// Shutdown began: new allocations are refused (508) on every loop; live ones carry on until `run` ends.
     public func drain() async {
-        for loop in loops {
-            let context = contexts[ObjectIdentifier(loop)]!
-            try? await loop.submit { context.value.core.isDraining = true }.get()
-        }
+        _ = await gather { $0.core.isDraining = true }
     }
 
     /// Live allocations on every loop.
     public func allocationCount() async -> Int {
-        var count = 0
-        for loop in loops {
-            let context = contexts[ObjectIdentifier(loop)]!
-            count += (try? await loop.submit { context.value.core.allocationCount }.get()) ?? 0
-        }
-        return count
+        await gather { $0.core.allocationCount }.reduce(0, +)
     }
 
     /// Every live allocation on every loop, for the admin API.
     public func allocations() async -> [AllocationSnapshot] {
-        var all: [AllocationSnapshot] = []
-        for loop in loops {
-            let context = contexts[ObjectIdentifier(loop)]!
-            if let some = try? await loop.submit({ context.value.core.allocationSnapshots(now: TURNLoopContext.now()) }).get() {
-                all += some
-            }
-        }
-        return all.sorted { $0.summary.createdAtUnixSeconds < $1.summary.createdAtUnixSeconds }
+        await gather { $0.core.allocationSnapshots(now: TURNLoopContext.now()) }.flatMap { $0 }
+            .sorted { $0.summary.createdAtUnixSeconds < $1.summary.createdAtUnixSeconds }
     }
 
     /// Binds every listener; returns where they listen.
     public func start() async throws -> TURNListeningAddresses {
-        var port = settings.port
         var bound: [any Channel] = []
         do {
-            for loop in loops {
-                let channel = try await bindUDP(on: loop, port: port)
-                port = channel.localAddress?.port ?? port
-                bound.append(channel)
-            }
+            let port = try startUDPLoops()
             bound.append(try await bindStream(port: port, tls: nil))
             var tlsPort: Int? = nil
             if let tls = settings.tls {
@@ -127,6 +130,7 @@ public final class TURNServer: Service, Sendable {
             return addresses
         } catch {
             for channel in bound { try? await channel.close() }
+            await stopUDPLoops()
             throw error
         }
     }
@@ -142,6 +146,7 @@ public final class TURNServer: Service, Sendable {
             return channels
         }
         for channel in bound { try? await channel.close() }
+        await stopUDPLoops()
         for loop in loops {
             let context = contexts[ObjectIdentifier(loop)]!
             try? await loop.submit { context.value.closeAll() }.get()
@@ -154,34 +159,37 @@ public final class TURNServer: Service, Sendable {
         await stop()
     }
 
-    private func bindUDP(on loop: any EventLoop, port: Int) async throws -> any Channel {
-        let context = contexts[ObjectIdentifier(loop)]!
-        let host = settings.host
-        let channel = try await DatagramBootstrap(group: loop)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.socketOption(.init(rawValue: SO_REUSEPORT)), value: 1)
-            // Deep socket buffers absorb bursts from many clients (the kernel caps them at net.core.[rw]mem_max).
-            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
-            .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
-            // Up to 16 datagrams per recvmmsg. (One recvmmsg per readiness, as on relay sockets, halved STUN
-            // Binding throughput under a flood, so listeners keep NIO's default of reading until empty.)
-            .channelOption(.datagramVectorReadMessageCount, value: 16)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 16 * 65_536))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let local = channel.localAddress.flatMap(TransportAddress.init)
-                    let server = local.map { TransportAddress(ip: $0.ip.unmapped, port: $0.port) }
-                    try channel.pipeline.syncOperations.addHandler(
-                        TURNDatagramHandler(
-                            context: context.value, server: server ?? TransportAddress(ip: .v4(0), port: UInt16(port))))
-                }
+    /// Binds one `SO_REUSEPORT` UDP listener per loop thread on one port and starts the threads; returns the port.
+    private func startUDPLoops() throws -> Int {
+        let host = try SocketAddress.makeAddressResolvingHost(settings.host, port: settings.port)
+        guard var address = TransportAddress(host) else { throw UDPSocket.Failure(call: "resolve \(settings.host)", errorNumber: EINVAL) }
+        for index in 0..<settings.eventLoopCount {
+            let listener = try UDPSocket.bound(
+                to: address, reusePort: true,
+                // Deep socket buffers absorb bursts from many clients (the kernel caps them at net.core.[rw]mem_max).
+                receiveBuffer: 4 << 20, sendBuffer: 4 << 20)
+            // The first listener picks the port when the settings ask for 0; the others share it.
+            address.port = listener.localAddress()?.port ?? address.port
+            do {
+                let loop = try UDPRelayLoopHandle.start(
+                    name: "TURN-UDP-\(index)",
+                    core: Self.core(settings, nonces, ports, quota, index: settings.eventLoopCount + index),
+                    listener: listener, logger: logger, events: events)
+                udpLoops.withLock { $0.append(loop) }
+            } catch {
+                listener.close()
+                throw error
             }
-            .bind(host: host, port: port).get()
-        try await loop.submit {
-            context.value.udpListener = channel
-            if case .v6 = channel.localAddress { context.value.udpListenerIsIPv6 = true }
-        }.get()
-        return channel
+        }
+        return Int(address.port)
+    }
+
+    private func stopUDPLoops() async {
+        let running = udpLoops.withLock { loops in
+            defer { loops = [] }
+            return loops
+        }
+        for loop in running { await loop.stop() }
     }
 
     private func bindStream(port: Int, tls: TLSContextSource?) async throws -> any Channel {

@@ -24,7 +24,8 @@ public struct TURNServerSettings: Sendable {
     public var nonceSecret: [UInt8]
     /// Seconds a nonce stays fresh.
     public var nonceLifetime: Int
-    /// UDP listeners per event loop count: one `SO_REUSEPORT` socket per loop.
+    /// How many UDP relay threads (each with its own `SO_REUSEPORT` listener) and NIO event loops (for TCP and TLS
+    /// clients) serve TURN.
     public var eventLoopCount: Int
 
     /// Creates settings.

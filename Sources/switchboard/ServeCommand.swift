@@ -184,7 +184,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("turn-threads"),
-        help: "Event loops carrying UDP STUN/TURN (one SO_REUSEPORT socket each); 0 uses one per core.")
+        help: "Threads relaying UDP STUN/TURN, apart from the HTTP event loops (one SO_REUSEPORT socket each); 0 uses one per core.")
     var turnThreads = 0
 
     @Option(name: .customLong("unauthorized-rate"), help: "401/438 answers per second per client address (sustained).")

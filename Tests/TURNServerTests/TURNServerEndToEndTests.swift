@@ -12,22 +12,27 @@ import Testing
 @Suite("TURN server end to end (UDP, loopback)")
 struct TURNServerEndToEndTests {
     static let loopback = IPAddress("127.0.0.1")!
+    static let loopback6 = IPAddress("::1")!
 
+    /// Runs a server listening on `host` (UDP and TCP) with relays on IPv4 loopback and, when `relayIPv6`, on ::1;
+    /// `body` gets the listener's address on `clientHost`.
     func withServer(
-        allowLoopback: Bool, _ body: (SocketAddress) async throws -> Void
+        allowLoopback: Bool, host: String = "127.0.0.1", relayIPv6: Bool = false, clientHost: String = "127.0.0.1",
+        _ body: (SocketAddress) async throws -> Void
     ) async throws {
         var core = TURNConfiguration()
         core.realm = "example.test"
         core.relayAddresses[.ipv4] = RelayAddress(bind: Self.loopback)
+        if relayIPv6 { core.relayAddresses[.ipv6] = RelayAddress(bind: Self.loopback6) }
         core.peerPolicy = PeerPolicy(allowLoopback: allowLoopback)
         let settings = TURNServerSettings(
-            host: "127.0.0.1", port: 0, core: core,
+            host: host, port: 0, core: core,
             credentials: TURNCredentials(realm: "example.test", users: [("alice", "secretpw"), ("bob", "pw2")]),
             relayPorts: 40000...59999)
         let server = TURNServer(settings: settings, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
         let addresses = try await server.start()
         do {
-            try await body(try SocketAddress(ipAddress: "127.0.0.1", port: addresses.port))
+            try await body(try SocketAddress(ipAddress: clientHost, port: addresses.port))
         } catch {
             await server.stop()
             throw error
@@ -35,16 +40,27 @@ struct TURNServerEndToEndTests {
         await server.stop()
     }
 
-    /// A UDP echo peer on loopback.
-    func withEchoPeer(_ body: (TransportAddress) async throws -> Void) async throws {
+    /// Alice's client on `localHost`, with what it receives from its relay recorded.
+    func recordingClient(of server: SocketAddress, localHost: String) async throws -> (TURNClient, Received) {
+        let received = Received()
+        let client = try await TURNClient.connect(
+            to: server, username: "alice", password: "secretpw", localHost: localHost
+        ) { channel, from, payload in
+            received.add(channel: channel, peer: from, bytes: Array(payload.readableBytesView))
+        }
+        return (client, received)
+    }
+
+    /// A UDP echo peer on loopback (`::1` for `ipv6`).
+    func withEchoPeer(ipv6: Bool = false, _ body: (TransportAddress) async throws -> Void) async throws {
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(EchoHandler()) }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: ipv6 ? "::1" : "127.0.0.1", port: 0).get()
         let port = UInt16(channel.localAddress!.port!)
         do {
-            try await body(TransportAddress(ip: Self.loopback, port: port))
+            try await body(TransportAddress(ip: ipv6 ? Self.loopback6 : Self.loopback, port: port))
         } catch {
             try? await channel.close()
             throw error
@@ -65,12 +81,7 @@ struct TURNServerEndToEndTests {
     @Test func channelDataAndIndicationsRoundTripThroughTheRelay() async throws {
         try await withServer(allowLoopback: true) { server in
             try await withEchoPeer { peer in
-                let received = Received()
-                let client = try await TURNClient.connect(
-                    to: server, username: "alice", password: "secretpw", localHost: "127.0.0.1"
-                ) { channel, from, payload in
-                    received.add(channel: channel, peer: from, bytes: Array(payload.readableBytesView))
-                }
+                let (client, received) = try await recordingClient(of: server, localHost: "127.0.0.1")
                 let relayed = try await client.allocate()
                 #expect(relayed.ip == Self.loopback)
                 try await client.createPermission(peer)
@@ -83,6 +94,48 @@ struct TURNServerEndToEndTests {
                 try await received.wait(count: 51)
                 #expect(received.items.dropFirst().allSatisfy { $0.channel == 0x4001 })
                 try await client.refresh(lifetime: 0)
+                await client.close()
+            }
+        }
+    }
+
+    /// A client on IPv6 with an IPv6 relay and an IPv6 peer: both directions, ChannelData and indications.
+    @Test func ipv6ClientRelayAndPeer() async throws {
+        try await withServer(allowLoopback: true, host: "::1", relayIPv6: true, clientHost: "::1") { server in
+            try await withEchoPeer(ipv6: true) { peer in
+                let (client, received) = try await recordingClient(of: server, localHost: "::1")
+                #expect(try await client.binding().ip == Self.loopback6)
+                let relayed = try await client.allocate(family: .ipv6)
+                #expect(relayed.ip == Self.loopback6)
+                try await client.createPermission(peer)
+                client.sendIndication(to: peer, ByteBuffer(bytes: [1, 2, 3, 4, 5]))
+                try await received.wait(count: 1)
+                #expect(received.items.first?.peer == peer)
+                #expect(received.items.first?.bytes == [1, 2, 3, 4, 5])
+                try await client.channelBind(0x4002, to: peer)
+                client.sendChannelData(0x4002, ByteBuffer(bytes: [8, 8]))
+                try await received.wait(count: 2)
+                #expect(received.items.last?.channel == 0x4002)
+                #expect(received.items.last?.bytes == [8, 8])
+                await client.close()
+            }
+        }
+    }
+
+    /// A listener on the IPv6 wildcard also serves IPv4 clients (they reach it as `::ffff:` addresses), and answers
+    /// and relays to them at their IPv4 address.
+    @Test func dualStackListenerServesIPv4Clients() async throws {
+        try await withServer(allowLoopback: true, host: "::") { server in
+            try await withEchoPeer { peer in
+                let (client, received) = try await recordingClient(of: server, localHost: "127.0.0.1")
+                let mapped = try await client.binding()
+                #expect(mapped.ip == Self.loopback)
+                #expect(Int(mapped.port) == client.channel.localAddress?.port)
+                _ = try await client.allocate()
+                try await client.channelBind(0x4003, to: peer)
+                for index in 0..<20 { client.sendChannelData(0x4003, ByteBuffer(bytes: [UInt8(index)])) }
+                try await received.wait(count: 20)
+                #expect(received.items.map(\.bytes) == (0..<20).map { [UInt8($0)] })
                 await client.close()
             }
         }
