@@ -39,9 +39,11 @@ final class UDPRelayLoop: TURNOutcomeRunner {
     /// epoll tokens besides relay descriptors.
     static let wakeToken = UInt64.max
     static let listenerToken = UInt64.max - 1
-    /// Datagrams read per recvmmsg, and batches read from the listener per readiness before others get a turn.
+    /// Datagrams read per recvmmsg: one batch per ready socket and turn. The listener gets no more than a relay
+    /// socket, so when the machine is short of CPU the backlog waits in its deep buffer instead of overflowing relay
+    /// sockets with answers (four listener batches per turn lost up to 0.09% of 1000-byte uclient floods at the relay
+    /// sockets; one batch lost at most 0.02%).
     private static let batchSize = 32
-    private static let listenerBatchesPerTurn = 4
 
     init(
         core: TURNServerCore, logger: Logger, events: TURNServerEvents, handle: UDPRelayLoopHandle, epoll: Int32,
@@ -108,11 +110,8 @@ final class UDPRelayLoop: TURNOutcomeRunner {
     // MARK: client → server
 
     private func listenerReadable(now: UInt64) {
-        for _ in 0..<Self.listenerBatchesPerTurn {
-            let received = inbound.receive(from: listener.descriptor, limit: Self.batchSize)
-            for index in 0..<received { clientDatagram(index, now: now) }
-            if received < Self.batchSize { return }
-        }
+        let received = inbound.receive(from: listener.descriptor, limit: Self.batchSize)
+        for index in 0..<received { clientDatagram(index, now: now) }
     }
 
     /// Demultiplexes a client's datagram by its first byte into ChannelData or STUN (RFC 8656 §12).
