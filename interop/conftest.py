@@ -13,9 +13,19 @@ import pytest
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
+from turn_tools import require_coturn_tools, start_peer
 from server_process import (  # noqa: F401  (re-exported for the test modules)
     DEFAULT_BIN, RECV_TIMEOUT, REPO, STARTUP_TIMEOUT, STOP_TIMEOUT, Server, option_args, server_binary, start_server,
 )
+
+
+@pytest.fixture(scope="module")
+def peer(tmp_path_factory):
+    """One UDP echo peer (coturn's turnutils_peer) per test module: stateless, it echoes every datagram to its sender."""
+    require_coturn_tools()
+    p = start_peer(tmp_path_factory.mktemp("peer"))
+    yield p
+    p.stop()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import connect, expect_close, recv_json, send_json
 from server_process import start_server
-from turn_tools import REALM, require_coturn_tools, run_uclient, start_peer, start_switchboard, stop_process
+from turn_tools import REALM, run_uclient, start_switchboard
 
 TOKEN = "admin-token-for-tests-0123456789"
 
@@ -33,14 +33,6 @@ def api(port: int, method: str, path: str, token: str | None = TOKEN, body: dict
     except urllib.error.HTTPError as error:
         raw = error.read()
         return error.code, error.headers, json.loads(raw) if raw else None
-
-
-@pytest.fixture(scope="module")
-def peer(tmp_path_factory):
-    require_coturn_tools()
-    p = start_peer(tmp_path_factory.mktemp("peer"))
-    yield p
-    stop_process(p.proc)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from turn_tools import SECRET, require_coturn_tools, rest_credentials, run_uclient, start_peer, start_switchboard
+from turn_tools import SECRET, require_coturn_tools, rest_credentials, run_uclient, start_switchboard
 
 
 def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
@@ -32,14 +32,6 @@ def get_json(port: int, path: str, status: int = 200) -> dict:
     assert headers["content-type"].startswith("application/json"), headers
     assert headers.get("cache-control") == "no-store", "credentials must not be cached"
     return json.loads(body)
-
-
-@pytest.fixture(scope="module")
-def peer(tmp_path_factory):
-    require_coturn_tools()
-    p = start_peer(tmp_path_factory.mktemp("peer"))
-    yield p
-    p.stop()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import pytest
 
 from conftest import connect, recv_json, send_json
 from server_process import server_binary, start_server
-from turn_tools import REALM, require_coturn_tools, run_uclient, start_peer, start_switchboard, stop_process
+from turn_tools import REALM, run_uclient, start_switchboard
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -72,14 +72,6 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.2):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
-
-
-@pytest.fixture(scope="module")
-def peer(tmp_path_factory):
-    require_coturn_tools()
-    p = start_peer(tmp_path_factory.mktemp("peer"))
-    yield p
-    stop_process(p.proc)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

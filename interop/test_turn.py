@@ -47,21 +47,11 @@ from turn_tools import (
     rest_credentials,
     run_stunclient,
     run_uclient,
-    start_peer,
     start_turn_server,
     stun_binding,
 )
 
 switchboard_only = pytest.mark.skipif(TARGET == "coturn", reason="Switchboard-only: coturn 4.6.1 behaves differently")
-
-@pytest.fixture(scope="module")
-def peer(tmp_path_factory):
-    """One UDP echo peer for the module (stateless: it echoes every datagram to its sender)."""
-    require_coturn_tools()
-    p = start_peer(tmp_path_factory.mktemp("peer"))
-    yield p
-    p.stop()
-
 
 @pytest.fixture
 def turn(tmp_path):

@@ -110,7 +110,7 @@ final class TURNLoopContext: TURNOutcomeRunner {
             .channelOption(.socketOption(.so_reuseaddr), value: 0)
             // Room for the largest datagram; NIO pools the buffer per socket.
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
-            .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
+            .channelOption(.socketOption(.so_rcvbuf), value: Int(RelaySocketOptions.receiveBuffer))
             // One recvmsg per readiness: NIO's epoll is level-triggered, so a second datagram is reported again,
             // and a lone datagram no longer costs a second recvmsg that returns EAGAIN.
             .channelOption(.maxMessagesPerRead, value: 1)

@@ -58,11 +58,7 @@ final class UDPRelayLoop: TURNOutcomeRunner {
         self.server = TransportAddress(ip: server.ip.unmapped, port: server.port)
         self.rfc5766Range = core.configuration.channelNumbers.upperBound > ChannelNumber.validRange.upperBound
         self.inbound = ReceiveSlots(count: Self.batchSize)
-        if case .v6 = server.ip {
-            self.toClients = ClientSendBatch(socket: listener, mapToIPv6: true)
-        } else {
-            self.toClients = ClientSendBatch(socket: listener, mapToIPv6: false)
-        }
+        self.toClients = ClientSendBatch(socket: listener, mapToIPv6: server.ip.family == .ipv6)
     }
 
     /// Runs until `stop()`; then ends every allocation and closes every socket.
