@@ -115,8 +115,22 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Cluster",
+            dependencies: [
+                "Signaling",
+                "SignalingCore",
+                "Storage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "SwitchboardApp",
             dependencies: [
+                "Cluster",
                 "Signaling",
                 "SignalingCore",
                 "STUNProtocol",
@@ -152,6 +166,7 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "SwitchboardApp",
+                "Cluster",
                 "Storage",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -230,6 +245,11 @@ let package = Package(
         .testTarget(
             name: "SignalingCoreTests",
             dependencies: ["SignalingCore", "SwitchboardTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: ["Cluster", "Signaling", "SignalingCore"],
             swiftSettings: strict
         ),
         .testTarget(

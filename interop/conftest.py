@@ -54,8 +54,10 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.when == "call" and report.failed:
-        factory = item.funcargs.get("server_factory") if hasattr(item, "funcargs") else None
-        for i, server in enumerate(getattr(factory, "servers", []) or []):
+        funcargs = getattr(item, "funcargs", {})
+        servers = list(getattr(funcargs.get("server_factory"), "servers", []) or [])
+        servers += list(getattr(funcargs.get("cluster"), "nodes", []) or [])  # test_cluster.py's nodes
+        for i, server in enumerate(servers):
             tail = "\n".join(server.log().splitlines()[-60:])
             report.sections.append((f"server {i} log (tail)", tail))
 

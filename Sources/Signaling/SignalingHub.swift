@@ -22,6 +22,8 @@ public actor SignalingHub {
     private let clock = SystemClock()
     private let outboxLimit: Int
     private let logger: Logger
+    /// The other nodes, when this one is part of a cluster.
+    private var cluster: (any ClusterLink)?
 
     /// Creates a hub with the given room limits; `outboxLimit` bounds each connection's unsent messages, and
     /// `events` hears who enters and leaves rooms.
@@ -80,9 +82,12 @@ public actor SignalingHub {
         return admitted
     }
 
-    /// The join token and address of a connection whose session is in no room; `nil` otherwise.
+    /// The join token and address of a connection whose session is in no room, when the join may proceed; `nil`
+    /// otherwise.
     private func joinContext(of connection: ConnectionID) -> (String?, ClientAddress)? {
         guard let session = state.session(for: connection), state.room(of: session) == nil else { return nil }
+        // A cluster node without its directory refuses the join at once (cluster_unavailable): no gate work.
+        guard state.clusterStatus != .disconnected else { return nil }
         return (joinTokens[connection], state.address(of: connection) ?? ClientAddress("unknown"))
     }
 
@@ -189,8 +194,61 @@ public actor SignalingHub {
         var connections: [SignalingTransport: Int] = [:]
         for transport in transports.values { connections[transport, default: 0] += 1 }
         return SignalingStatistics(
-            connectionsByTransport: connections, sessions: state.sessionCount, rooms: state.roomCount, counters: counters)
+            connectionsByTransport: connections, sessions: state.sessionCount, rooms: state.roomCount, counters: counters,
+            remoteMembers: state.remoteMemberCount)
     }
+
+    // MARK: Cluster
+
+    /// Makes this hub one node of a cluster: joins go through `link`'s directory from now on.
+    public func attach(cluster link: any ClusterLink) {
+        cluster = link
+        state.clusterStatusChanged(.disconnected)
+    }
+
+    /// The directory became reachable or was lost (joins are refused with `cluster_unavailable` while it is).
+    public func clusterStatusChanged(_ status: ClusterStatus) {
+        state.clusterStatusChanged(status)
+    }
+
+    /// Applies what the directory committed, in order.
+    public func clusterReceived(_ events: [ClusterEvent]) {
+        for event in events {
+            switch event {
+            case .joinAdmitted(let session, let room, let capacity):
+                perform(state.clusterJoinAdmitted(session, room: room, capacity: capacity))
+            case .memberJoined(let member):
+                perform(state.remoteMemberJoined(member))
+            case .memberLeft(let session, let room, let reason):
+                perform(state.remoteMemberLeft(session, room: room, reason: reason))
+            case .delivery(let delivery):
+                counters.countRemoteDelivery()
+                perform(state.remoteDeliveryReceived(delivery))
+            case .nodeDown(let node):
+                logger.notice("cluster node down: its members leave their rooms", metadata: ["cluster.node": "\(node)"])
+                perform(state.nodeDown(node))
+            }
+        }
+    }
+
+    /// The directory refused a join this node asked for.
+    public func clusterJoinRefused(_ request: ClusterJoinRequest, refusal: ClusterJoinRefusal) {
+        perform(state.clusterJoinRefused(request, refusal: refusal))
+    }
+
+    /// The directory was read afresh: `members` lists every node's, this one's (`node`) included. Joins whose
+    /// admission notice was missed complete now. Returns this node's own members, for the link to make the
+    /// directory match them.
+    public func clusterResynchronized(_ members: [RemoteMember], node: NodeID) -> [RemoteMember] {
+        perform(state.clusterResynchronized(members.filter { $0.node != node }))
+        for member in members where member.node == node && state.pendingJoin(of: member.peer.id) == member.room {
+            perform(state.clusterJoinAdmitted(member.peer.id, room: member.room, capacity: member.capacity))
+        }
+        return state.localMembers(on: node)
+    }
+
+    /// Members of other nodes this node knows of.
+    public var remoteMemberCount: Int { state.remoteMemberCount }
 
     /// Runs the core's periodic expiry.
     public func tick() {
@@ -204,6 +262,11 @@ public actor SignalingHub {
 
     private func reportMembershipChanges() {
         let changes = state.takeMembershipChanges()
+        if let cluster {
+            for case .left(let session, let room, let reason) in changes {
+                cluster.publish(.left(session, room: room, reason: reason))
+            }
+        }
         guard let report = events.membershipChanged else { return }
         for change in changes {
             var transport = SignalingTransport.websocket
@@ -241,6 +304,13 @@ public actor SignalingHub {
                         "closing connection", metadata: ["sig.connection": "\(connection)", "sig.code": "\(error.code.rawValue)"])
                 }
                 outboxes.removeValue(forKey: connection)?.close(error)
+            case .clusterJoin(let request):
+                if cluster?.requestJoin(request) != true {
+                    perform(state.clusterJoinRefused(request, refusal: .error(.serverDraining, "this server is shutting down")))
+                }
+            case .forward(let node, let delivery):
+                counters.countForward()
+                cluster?.publish(.delivery(node, delivery))
             }
         }
     }

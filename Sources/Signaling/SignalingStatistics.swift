@@ -8,6 +8,13 @@ public struct SignalingStatistics: Sendable {
         public var messagesRelayed: UInt64 = 0
         /// Errors sent to clients, by code.
         public var errors: [SignalingErrorCode: UInt64] = [:]
+        /// Relayed messages handed to other nodes (one per node, however many members it serves there).
+        public var messagesForwarded: UInt64 = 0
+        /// Relayed messages received from other nodes.
+        public var messagesFromNodes: UInt64 = 0
+
+        mutating func countForward() { messagesForwarded &+= 1 }
+        mutating func countRemoteDelivery() { messagesFromNodes &+= 1 }
 
         mutating func count(_ message: ServerMessage) {
             switch message {
@@ -29,4 +36,6 @@ public struct SignalingStatistics: Sendable {
     public var rooms: Int
     /// Counters since start.
     public var counters: Counters
+    /// Members of other cluster nodes this node knows of (0 when not clustered).
+    public var remoteMembers = 0
 }

@@ -7,4 +7,9 @@ public enum SignalingAction: Equatable, Sendable {
     case replay(ConnectionID, [OutboundMessage])
     /// Close `connection` after the messages before this action; with a policy code when `error` is fatal.
     case close(ConnectionID, SignalingError?)
+    /// Ask the cluster directory to admit a join; its answer comes back as ``SignalingState/clusterJoinAdmitted(_:room:now:)``
+    /// or ``SignalingState/clusterJoinRefused(_:refusal:)``.
+    case clusterJoin(ClusterJoinRequest)
+    /// Hand a relayed message to another node, after everything this node published before it.
+    case forward(NodeID, RemoteDelivery)
 }

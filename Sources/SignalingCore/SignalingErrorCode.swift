@@ -70,6 +70,8 @@ public enum SignalingErrorCode: String, Sendable, CaseIterable {
     case roomClosed = "room_closed"
     /// A service the request needs (the database) is unavailable; retry later.
     case unavailable = "unavailable"
+    /// The cluster's directory (PostgreSQL) is unreachable, so this node cannot admit joins; retry shortly.
+    case clusterUnavailable = "cluster_unavailable"
 
     /// Whether the connection is closed after this error.
     public var isFatal: Bool {

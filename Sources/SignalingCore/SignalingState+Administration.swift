@@ -6,8 +6,10 @@ public struct RoomSummary: Equatable, Sendable {
     public var capacity: Int
     /// Whether joining needs a password set by its creator.
     public var hasPassword: Bool
-    /// Its members in join order (connected or in their grace period).
+    /// Its members in join order (connected or in their grace period), on every node.
     public var members: [PeerInfo]
+    /// The node serving each member that another node of the cluster serves.
+    public var nodes: [SessionID: NodeID] = [:]
 }
 
 extension SignalingState {
@@ -16,7 +18,8 @@ extension SignalingState {
         rooms.values.map { room in
             RoomSummary(
                 name: room.name, capacity: room.capacity, hasPassword: room.passwordDigest != nil,
-                members: room.members.compactMap { sessions[$0]?.peerInfo })
+                members: room.members.compactMap { peerInfo(of: $0) },
+                nodes: room.members.reduce(into: [:]) { nodes, id in nodes[id] = remoteMembers[id]?.node })
         }.sorted { $0.name.rawValue < $1.name.rawValue }
     }
 

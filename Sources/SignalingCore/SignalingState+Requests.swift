@@ -47,6 +47,9 @@ extension SignalingState {
         if let current = session.room {
             return fail(.alreadyInRoom, "already in room '\(current)'; send leave first")
         }
+        if let pending = session.pendingJoin {
+            return fail(.alreadyInRoom, "a join of room '\(pending)' is in progress")
+        }
         // Joins are limited per address before any password check, so passwords cannot be guessed quickly.
         var bucket =
             joinBuckets[session.address]
@@ -65,6 +68,9 @@ extension SignalingState {
         let admission = join.admission ?? JoinAdmission()
         if let refusal = admission.refusal { return fail(refusal.code, refusal.message) }
         if admission.storedRoom?.isLocked == true { return fail(.roomLocked, "room '\(join.room)' is locked") }
+        if clusterStatus != .standalone {
+            return requestClusterJoin(join, admission: admission, requestID: requestID, session: id, actions: &actions)
+        }
         // The same identity again (a reload, a second device): the older session goes, so its peers see `bye` at
         // once rather than a ghost that lingers until its grace period ends. Only once the join is sure to succeed.
         let replaced: [SessionID] =
@@ -104,26 +110,33 @@ extension SignalingState {
             room.members = rooms[join.room]?.members ?? []
             room.held = rooms[join.room]?.held ?? []
         }
-        let peers = room.members.compactMap { sessions[$0]?.peerInfo }
-        room.members.append(id)
-        let held = room.held
-        room.held.removeAll()
-        rooms[join.room] = room
-        roomsWithHeldMessages.remove(join.room)
-        sessions[id]?.room = join.room
         sessions[id]?.name = admission.name ?? join.name
         sessions[id]?.identity = admission.identity
         sessions[id]?.canPublish = admission.canPublish
-        membershipChanges.append(.entered(session: id, room: join.room, name: joinedName(id), connection: connection))
+        enter(id, into: room, connection: connection, actions: &actions)
+    }
+
+    /// Puts an admitted session into `room` (whose members are current): it gets `joined` and the messages held
+    /// for the next joiner, its local peers `other_joined`.
+    mutating func enter(_ id: SessionID, into room: Room, connection: ConnectionID, actions: inout [SignalingAction]) {
+        var room = room
+        let peers = room.members.compactMap { peerInfo(of: $0) }
+        room.members.append(id)
+        let held = room.held
+        room.held.removeAll()
+        rooms[room.name] = room
+        roomsWithHeldMessages.remove(room.name)
+        sessions[id]?.room = room.name
+        membershipChanges.append(.entered(session: id, room: room.name, name: joinedName(id), connection: connection))
         let joined = sessions[id]!
         deliver(
-            .joined(room: join.room, id: id, peers: peers, capacity: room.capacity, token: joined.token),
+            .joined(room: room.name, id: id, peers: peers, capacity: room.capacity, token: joined.token),
             to: id, actions: &actions)
         for peer in peers {
-            deliver(.otherJoined(room: join.room, peer: joined.peerInfo), to: peer.id, actions: &actions)
+            deliver(.otherJoined(room: room.name, peer: joined.peerInfo), to: peer.id, actions: &actions)
         }
         for message in held {
-            deliver(.message(room: join.room, from: message.from, to: nil, data: message.data), to: id, actions: &actions)
+            deliver(.message(room: room.name, from: message.from, to: nil, data: message.data), to: id, actions: &actions)
         }
     }
 
@@ -153,12 +166,25 @@ extension SignalingState {
             guard to != id, room.members.contains(to) else {
                 return fail(.unknownPeer, "'\(to.rawValue.prefix(128))' is not another member of room '\(roomName)'")
             }
-            deliver(.message(room: roomName, from: id, to: to, data: data), to: to, actions: &actions)
+            if let remote = remoteMembers[to] {
+                actions.append(.forward(remote.node, .direct(room: roomName, from: id, to: to, data: data)))
+            } else {
+                deliver(.message(room: roomName, from: id, to: to, data: data), to: to, actions: &actions)
+            }
             return
         }
         guard room.members.count == 1 else {
+            var nodes: [NodeID] = []
             for member in room.members where member != id {
-                deliver(.message(room: roomName, from: id, to: nil, data: data), to: member, actions: &actions)
+                if let remote = remoteMembers[member] {
+                    // One copy per node, in the order its first member joined; that node fans it out.
+                    if !nodes.contains(remote.node) { nodes.append(remote.node) }
+                } else {
+                    deliver(.message(room: roomName, from: id, to: nil, data: data), to: member, actions: &actions)
+                }
+            }
+            for node in nodes {
+                actions.append(.forward(node, .broadcast(room: roomName, from: id, data: data)))
             }
             return
         }

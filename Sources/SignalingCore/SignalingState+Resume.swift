@@ -41,7 +41,7 @@ extension SignalingState {
         sessions[targetID] = target
         connections[connection] = targetID
         detachedSessions.remove(targetID)
-        let peers = target.room.flatMap { rooms[$0] }?.members.filter { $0 != targetID }.compactMap { sessions[$0]?.peerInfo } ?? []
+        let peers = target.room.flatMap { rooms[$0] }?.members.filter { $0 != targetID }.compactMap { peerInfo(of: $0) } ?? []
         reply(.resumed(room: target.room, id: targetID, peers: peers, lastSeq: lastSeq), on: connection, actions: &actions)
         if !target.history.isEmpty {
             actions.append(.replay(connection, Array(target.history)))

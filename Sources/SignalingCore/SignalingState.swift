@@ -21,6 +21,10 @@ public struct SignalingState: Sendable {
     var detachedSessions: Set<SessionID> = []
     /// Entries and exits not yet taken by the edge (``takeMembershipChanges()``).
     var membershipChanges: [MembershipChange] = []
+    /// Members of rooms served by other nodes of the cluster (they are in their rooms' member lists too).
+    var remoteMembers: [SessionID: RemoteMember] = [:]
+    /// Whether joins go through a cluster directory.
+    public internal(set) var clusterStatus = ClusterStatus.standalone
     /// Shutting down: joins are refused (sessions already in rooms carry on until the process stops).
     public internal(set) var isDraining = false
 
@@ -47,6 +51,11 @@ public struct SignalingState: Sendable {
     /// The connection a session is attached to, if it is not in its grace period.
     public func connection(of session: SessionID) -> ConnectionID? {
         sessions[session]?.connection
+    }
+
+    /// How a member appears to its peers, whichever node serves it.
+    func peerInfo(of id: SessionID) -> PeerInfo? {
+        sessions[id]?.peerInfo ?? remoteMembers[id]?.peer
     }
 
     /// The client address a connection's session came from.
@@ -185,6 +194,8 @@ struct Session: Sendable {
     var nextSeq: UInt64 = 1
     var history: Deque<OutboundMessage> = []
     var graceDeadline: MonotonicTime?
+    /// A room whose join awaits the cluster directory's answer.
+    var pendingJoin: RoomName?
 
     init(id: SessionID, token: String, address: ClientAddress, connection: ConnectionID, bucket: TokenBucket) {
         self.id = id

@@ -7,7 +7,9 @@ import PostgresNIO
 /// The client's `run()` must be running for queries to proceed; ``withStore(_:logger:_:)`` does that in a child
 /// task, so the pool lives exactly as long as the work that uses it.
 public final class PostgresStore: Store {
-    private let client: PostgresClient
+    /// The pool, whose `run()` lives outside the service group: the cluster shares it, so its last publications
+    /// and its deregistration still go through while the services stop.
+    public let client: PostgresClient
     private let logger: Logger
 
     /// Wraps a client whose `run()` is running; call ``migrate()`` before anything else.

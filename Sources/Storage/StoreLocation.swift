@@ -74,7 +74,8 @@ public struct PostgresLocation: Equatable, Sendable, CustomStringConvertible {
         "postgres://\(username)@\(host):\(port)/\(database)?sslmode=\(tlsMode.rawValue)"
     }
 
-    var clientConfiguration: PostgresClient.Configuration {
+    /// The pooled client's configuration.
+    public var clientConfiguration: PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS
         switch tlsMode {
         case .disable: tls = .disable
@@ -82,6 +83,18 @@ public struct PostgresLocation: Equatable, Sendable, CustomStringConvertible {
         case .require: tls = .require(.makeClientConfiguration())
         }
         return PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tls)
+    }
+
+    /// One dedicated connection's configuration (the cluster's LISTEN connection).
+    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS
+        switch tlsMode {
+        case .disable: tls = .disable
+        case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        return PostgresConnection.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
     }
 }

@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -17,6 +18,8 @@ struct AdminAPI {
     let realm: String
     let token: String?
     let logger: Logger
+    /// This node's cluster, whose node names the member listing shows.
+    var cluster: PostgresCluster? = nil
 
     func register(on router: Router<SignalingRequestContext>) {
         let api = router.group("/api/admin").add(middleware: AdminAuthMiddleware(token: token, logger: logger))
@@ -38,6 +41,8 @@ struct AdminAPI {
     // MARK: Rooms
 
     private func rooms() async -> Response {
+        let peers = cluster?.status().peers ?? [:]
+        let ownName = cluster?.settings.nodeName
         let rooms = await hub.rooms().map { room, transports -> [String: Any] in
             [
                 "name": room.name.rawValue, "capacity": room.capacity, "password": room.hasPassword,
@@ -46,6 +51,11 @@ struct AdminAPI {
                     object["name"] = member.name
                     object["identity"] = member.identity
                     object["transport"] = transports[member.id]?.rawValue
+                    if let node = room.nodes[member.id] {
+                        object["node"] = peers[node] ?? node.rawValue
+                    } else {
+                        object["node"] = ownName
+                    }
                     return object
                 },
             ]

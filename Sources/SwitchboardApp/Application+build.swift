@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
@@ -64,11 +65,24 @@ public func buildApplication(
     let hub = SignalingHub(
         configuration: configuration.signaling, outboxLimit: configuration.outboundQueueLimit, logger: logger,
         events: signalingEvents, gate: gate)
+    var cluster: PostgresCluster?
+    if let clusterConfiguration = configuration.cluster {
+        guard let postgres = store as? PostgresStore else {
+            throw SwitchboardConfigurationError("clustering needs the PostgreSQL store its nodes share")
+        }
+        let node = PostgresCluster(
+            client: postgres.client, location: clusterConfiguration.location, hub: hub, settings: clusterConfiguration.settings,
+            logger: logger)
+        await hub.attach(cluster: node)
+        // Early in the list, so it stops after the HTTP server: the leaves of the last connections are published.
+        services.append(node)
+        cluster = node
+    }
     let origins = OriginPolicy(allowed: configuration.allowedOrigins)
     let router = Router(context: SignalingRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.get("/healthz") { _, _ in "ok\n" }
-    let readiness = Readiness(store: store)
+    let readiness = Readiness(store: store, cluster: cluster)
     readiness.register(on: router)
     services.append(readiness)
     NativeWebSocketRoute(hub: hub, maxMessageBytes: configuration.maxMessageBytes, origins: origins, logger: logger)
@@ -91,11 +105,12 @@ public func buildApplication(
     let turnServer = turnSettings.map {
         TURNServer(settings: $0, group: MultiThreadedEventLoopGroup.singleton, logger: logger, events: turnEvents)
     }
-    MetricsExporter(hub: hub, turn: turnServer).register(on: router)
+    MetricsExporter(hub: hub, turn: turnServer, cluster: cluster).register(on: router)
     shutdown?.attach(hub: hub, turn: turnServer, readiness: readiness)
     AdminAPI(
         hub: hub, turn: turnServer, store: store, users: storedUsers,
-        realm: turnSettings?.credentials.realm ?? configuration.realm, token: configuration.adminToken, logger: logger
+        realm: turnSettings?.credentials.realm ?? configuration.realm, token: configuration.adminToken, logger: logger,
+        cluster: cluster
     ).register(on: router)
     var ice = configuration.ice
     ice.adopt(configuration.turn)

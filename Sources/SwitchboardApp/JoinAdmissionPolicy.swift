@@ -36,7 +36,8 @@ struct JoinAdmissionPolicy: JoinGate {
         guard let rooms else { return admission }
         let stored: StoredRoom?
         do {
-            stored = try await rooms.room(named: join.room.rawValue)
+            let name = join.room.rawValue
+            stored = try await withDeadline(.seconds(3)) { try await rooms.room(named: name) }
         } catch {
             // Fail closed: a stored room's password and lock must not lapse while the database is away.
             logger.error("join refused: room lookup failed", metadata: ["sig.room": "\(join.room)", "store.error": "\(error)"])

@@ -1,3 +1,4 @@
+import Cluster
 import Hummingbird
 import NIOCore
 import Prometheus
@@ -18,12 +19,14 @@ actor MetricsExporter {
     private let registry = PrometheusCollectorRegistry()
     private let hub: SignalingHub
     private let turn: TURNServer?
+    private let cluster: PostgresCluster?
     /// Last values seen per counter, so each scrape adds only the growth.
     private var seen: [String: UInt64] = [:]
 
-    init(hub: SignalingHub, turn: TURNServer?) {
+    init(hub: SignalingHub, turn: TURNServer?, cluster: PostgresCluster? = nil) {
         self.hub = hub
         self.turn = turn
+        self.cluster = cluster
         registry.makeGauge(
             descriptor: Self.descriptor("switchboard_build_info", "Always 1; labels describe the build."),
             labels: [("version", Self.version)]
@@ -59,6 +62,7 @@ actor MetricsExporter {
             "switchboard_auth_failures_total", [("service", "signaling")], to: authFailures,
             "Refused credentials: signaling joins with a missing or wrong password or join token, TURN requests with wrong long-term credentials."
         )
+        if let cluster { scrapeCluster(cluster, signaling: signaling) }
         if let turn {
             let figures = await turn.statistics()
             gauge("switchboard_turn_allocations", "Live TURN allocations.").set(Int64(figures.allocations))
@@ -83,6 +87,27 @@ actor MetricsExporter {
             }
         }
         return registry.emitToBuffer()
+    }
+
+    private func scrapeCluster(_ cluster: PostgresCluster, signaling: SignalingStatistics) {
+        let status = cluster.status()
+        let traffic = cluster.statistics()
+        gauge("switchboard_cluster_connected", "1 while this node's cluster directory connection is up.").set(
+            Int64(status.connected ? 1 : 0))
+        gauge("switchboard_cluster_peers", "Other cluster nodes alive.").set(Int64(status.peers.count))
+        gauge("switchboard_cluster_remote_members", "Room members served by other nodes that this node knows of.")
+            .set(Int64(signaling.remoteMembers))
+        gauge("switchboard_cluster_publish_seconds", "Time from queueing to commit of this node's last bus publication.")
+            .set(traffic.lastPublishSeconds)
+        let messages = "Relayed messages crossing nodes, by direction (one per node, not per recipient)."
+        advance("switchboard_cluster_messages_total", [("direction", "out")], to: signaling.counters.messagesForwarded, messages)
+        advance("switchboard_cluster_messages_total", [("direction", "in")], to: signaling.counters.messagesFromNodes, messages)
+        let bytes = "Bus payload bytes, by direction."
+        advance("switchboard_cluster_bytes_total", [("direction", "out")], to: traffic.bytesSent, bytes)
+        advance("switchboard_cluster_bytes_total", [("direction", "in")], to: traffic.bytesReceived, bytes)
+        advance(
+            "switchboard_cluster_payloads_rejected_total", [], to: traffic.payloadsRejected,
+            "Bus payloads dropped as malformed or from nodes the directory does not list.")
     }
 
     /// A metric's name and help; the names already end in their unit where they have one (`_total`, `_bytes`).

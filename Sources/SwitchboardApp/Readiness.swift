@@ -1,3 +1,4 @@
+import Cluster
 import Hummingbird
 import NIOCore
 import ServiceLifecycle
@@ -9,9 +10,11 @@ import Synchronization
 final class Readiness: Service {
     private let draining = Mutex(false)
     private let store: (any Store)?
+    private let cluster: PostgresCluster?
 
-    init(store: (any Store)?) {
+    init(store: (any Store)?, cluster: PostgresCluster? = nil) {
         self.store = store
+        self.cluster = cluster
     }
 
     /// Waits for graceful shutdown, then reports not ready.
@@ -28,9 +31,11 @@ final class Readiness: Service {
     /// Why the node is not ready, or `nil` when it is.
     func problem() async -> String? {
         if draining.withLock({ $0 }) { return "draining" }
+        if let cluster, !cluster.status().connected { return "cluster directory unavailable" }
         if let store {
             do {
-                _ = try await store.schemaVersion()
+                // Bounded: a database that stopped answering would otherwise hold the probe until it times out.
+                _ = try await withDeadline(.seconds(2)) { try await store.schemaVersion() }
             } catch {
                 return "database unavailable"
             }
@@ -38,12 +43,22 @@ final class Readiness: Service {
         return nil
     }
 
+    /// Which node this is and how many others are alive, for the body of `/readyz`.
+    func clusterLine() -> String? {
+        guard let cluster else { return nil }
+        let status = cluster.status()
+        return "node \(cluster.settings.nodeName) (\(cluster.node)): \(status.peers.count) peer(s) alive: "
+            + (status.peers.values.sorted().joined(separator: ", "))
+    }
+
     func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("/readyz") { _, _ in
             let problem = await self.problem()
             return Response(
                 status: problem == nil ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: (problem ?? "ready") + "\n")))
+                body: .init(
+                    byteBuffer: ByteBuffer(
+                        string: ([problem ?? "ready"] + [self.clusterLine()].compactMap { $0 }).joined(separator: "\n") + "\n")))
         }
     }
 }

@@ -1,3 +1,4 @@
+import Cluster
 import Logging
 import Signaling
 import SignalingCore
@@ -9,6 +10,8 @@ public struct SwitchboardConfiguration: Sendable {
     public var host = "0.0.0.0"
     /// HTTP/WebSocket port; 0 picks a free one (tests).
     public var httpPort = 8080
+    /// Cluster membership (`serve` sets it when the database is PostgreSQL); `nil` runs a single node.
+    public var cluster: ClusterConfiguration? = nil
     /// Where the server keeps its files.
     public var dataDirectory = "./switchboard-data"
     /// Minimum level logged.
@@ -71,5 +74,15 @@ public struct TLSFiles: Sendable, Equatable {
     public init(certificatePath: String, keyPath: String) {
         self.certificatePath = certificatePath
         self.keyPath = keyPath
+    }
+}
+
+/// A configuration that cannot run: said at start-up, with what to change.
+public struct SwitchboardConfigurationError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong.
+    public var description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }

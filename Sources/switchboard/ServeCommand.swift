@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Foundation
 import Hummingbird
 import Logging
@@ -39,6 +40,18 @@ struct ServeCommand: AsyncParsableCommand {
             "postgres://USER:PASSWORD@HOST:PORT/DB[?sslmode=disable|prefer|require] for PostgreSQL, or sqlite:PATH (default: the file switchboard.sqlite in the data directory)."
     )
     var database: String?
+
+    @Option(
+        name: .customLong("node-name"),
+        help: "This node's name in a cluster (nodes sharing one PostgreSQL --database form one); default: the host name.")
+    var nodeName: String?
+
+    @Option(
+        name: .customLong("cluster-dead-after"),
+        help:
+            "Seconds without a heartbeat before a cluster node is declared dead and its members leave their rooms (heartbeats every fifth of it)."
+    )
+    var clusterDeadAfter = 10.0
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
@@ -261,7 +274,8 @@ struct ServeCommand: AsyncParsableCommand {
     /// Every option above, for merging environment variables and config files.
     static let optionSpecs: [OptionSpec] =
         [
-            "config", "host", "http-port", "data-dir", "database", "log-level", "log-format", "room-capacity", "max-room-capacity",
+            "config", "host", "http-port", "data-dir", "database", "node-name", "cluster-dead-after", "log-level", "log-format",
+            "room-capacity", "max-room-capacity",
             "max-message-bytes", "message-rate", "message-burst", "join-rate", "join-burst", "outbound-queue",
             "heartbeat-interval", "grace-period", "held-messages", "held-message-ttl", "resume-history", "max-sessions",
             "turn-port", "turn-tls-port", "tls-cert", "tls-key", "realm", "relay-ports", "default-lifetime", "max-lifetime",
@@ -293,6 +307,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be 0-65535") }
+        guard (1...300).contains(clusterDeadAfter) else { throw ValidationError("--cluster-dead-after must be 1-300 seconds") }
         guard roomCapacity >= 1, maxRoomCapacity >= roomCapacity else {
             throw ValidationError("--room-capacity must be at least 1 and at most --max-room-capacity")
         }
@@ -447,7 +462,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         logFormat.bootstrap()
-        let configuration = try makeSwitchboardConfiguration()
+        var configuration = try makeSwitchboardConfiguration()
         let location: StoreLocation
         do {
             location = try StoreLocation.parse(database: database, dataDirectory: dataDir)
@@ -467,10 +482,18 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("web client not found: no public/index.html here or beside the binary; pass --public-dir")
         }
         logger.info("store", metadata: ["store.location": "\(location)"])
+        if case .postgres(let postgres) = location {
+            var settings = ClusterSettings(nodeName: nodeName ?? ProcessInfo.processInfo.hostName)
+            settings.deadAfter = .milliseconds(Int(clusterDeadAfter * 1000))
+            settings.heartbeatInterval = settings.deadAfter / 5
+            configuration.cluster = ClusterConfiguration(location: postgres, settings: settings)
+        } else {
+            logger.info("single node: clustering needs a PostgreSQL --database that the nodes share")
+        }
         let serverLogger = logger
         let shutdown = ShutdownSequence(drainPeriod: .seconds(drainPeriod))
         do {
-            try await withStore(location, logger: logger) { store in
+            try await withStore(location, logger: logger) { [configuration] store in
                 let app = try await buildApplication(configuration, store: store, shutdown: shutdown, logger: serverLogger)
                 try await Self.run(app, shutdown: shutdown, logger: serverLogger)
             }

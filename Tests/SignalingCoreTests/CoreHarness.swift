@@ -11,6 +11,10 @@ struct CoreHarness {
     var inbox: [ConnectionID: [OutboundMessage]] = [:]
     /// Connections the core asked to close, with the error.
     var closed: [ConnectionID: SignalingError?] = [:]
+    /// Joins handed to the cluster directory, in order.
+    var clusterJoins: [ClusterJoinRequest] = []
+    /// Messages handed to other nodes, in order.
+    var forwarded: [(NodeID, RemoteDelivery)] = []
 
     init(configure: (inout SignalingConfiguration) -> Void = { _ in }) {
         var configuration = SignalingConfiguration()
@@ -56,6 +60,8 @@ struct CoreHarness {
             case .send(let connection, let message): inbox[connection, default: []].append(message)
             case .replay(let connection, let messages): inbox[connection, default: []] += messages
             case .close(let connection, let error): closed[connection] = error
+            case .clusterJoin(let request): clusterJoins.append(request)
+            case .forward(let node, let delivery): forwarded.append((node, delivery))
             }
         }
     }

@@ -1,0 +1,71 @@
+import SignalingCore
+
+extension BusEvent {
+    /// The event as a JSON object: `t` names the kind, short keys keep batches small.
+    var json: JSONValue {
+        switch self {
+        case .joined(let member):
+            var object: [String: JSONValue] = [
+                "t": "j", "s": .string(member.peer.id.rawValue), "r": .string(member.room.rawValue),
+                "n": .string(member.node.rawValue), "c": .integer(Int64(member.capacity)),
+            ]
+            if let name = member.peer.name { object["name"] = .string(name) }
+            if let identity = member.peer.identity { object["identity"] = .string(identity) }
+            if !member.peer.canPublish { object["publish"] = .bool(false) }
+            return .object(object)
+        case .left(let session, let room, let reason):
+            return ["t": "l", "s": .string(session.rawValue), "r": .string(room.rawValue), "why": .string(reason.rawValue)]
+        case .delivery(.direct(let room, let from, let to, let data)):
+            return ["t": "m", "r": .string(room.rawValue), "f": .string(from.rawValue), "to": .string(to.rawValue), "d": data]
+        case .delivery(.held(let room, let from, let to, let data)):
+            return ["t": "h", "r": .string(room.rawValue), "f": .string(from.rawValue), "to": .string(to.rawValue), "d": data]
+        case .delivery(.broadcast(let room, let from, let data)):
+            return ["t": "b", "r": .string(room.rawValue), "f": .string(from.rawValue), "d": data]
+        case .nodeDown(let node):
+            return ["t": "x", "n": .string(node.rawValue)]
+        }
+    }
+
+    /// Reads an event, refusing anything malformed rather than guessing.
+    init(json: JSONValue) throws(BusDecodingError) {
+        guard let object = json.objectValue, let kind = object["t"]?.stringValue else {
+            throw BusDecodingError("an event is not an object with a kind")
+        }
+        func text(_ key: String) throws(BusDecodingError) -> String {
+            guard let value = object[key]?.stringValue, !value.isEmpty else { throw BusDecodingError("event '\(kind)' lacks '\(key)'") }
+            return value
+        }
+        func session(_ key: String) throws(BusDecodingError) -> SessionID { SessionID(try text(key)) }
+        func room() throws(BusDecodingError) -> RoomName {
+            guard let room = RoomName(try text("r")) else { throw BusDecodingError("event '\(kind)' has an invalid room") }
+            return room
+        }
+        func data() throws(BusDecodingError) -> JSONValue {
+            guard let data = object["d"] else { throw BusDecodingError("event '\(kind)' lacks 'd'") }
+            return data
+        }
+        switch kind {
+        case "j":
+            guard let capacity = object["c"]?.integerValue, capacity > 0, capacity <= Int64(Int32.max) else {
+                throw BusDecodingError("event 'j' has an invalid capacity")
+            }
+            let peer = PeerInfo(
+                id: try session("s"), name: object["name"]?.stringValue, identity: object["identity"]?.stringValue,
+                canPublish: object["publish"] != .bool(false))
+            self = .joined(RemoteMember(peer: peer, room: try room(), node: NodeID(try text("n")), capacity: Int(capacity)))
+        case "l":
+            guard let reason = ByeReason(rawValue: try text("why")) else { throw BusDecodingError("event 'l' has an unknown reason") }
+            self = .left(try session("s"), room: try room(), reason: reason)
+        case "m":
+            self = .delivery(.direct(room: try room(), from: try session("f"), to: try session("to"), data: try data()))
+        case "h":
+            self = .delivery(.held(room: try room(), from: try session("f"), to: try session("to"), data: try data()))
+        case "b":
+            self = .delivery(.broadcast(room: try room(), from: try session("f"), data: try data()))
+        case "x":
+            self = .nodeDown(NodeID(try text("n")))
+        default:
+            throw BusDecodingError("unknown event kind '\(kind.prefix(16))'")
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/// The cluster's tables. They hold only live state (who is where, now), so they are UNLOGGED: faster, and a
+/// database crash empties them, which is what a restart of every node would do anyway.
+enum ClusterSchema {
+    static let statements = [
+        """
+        CREATE UNLOGGED TABLE IF NOT EXISTS cluster_nodes (
+            node TEXT PRIMARY KEY, name TEXT NOT NULL, started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            last_seen TIMESTAMPTZ NOT NULL DEFAULT now())
+        """,
+        """
+        CREATE UNLOGGED TABLE IF NOT EXISTS cluster_rooms (
+            name TEXT PRIMARY KEY, capacity INTEGER NOT NULL, password_digest TEXT)
+        """,
+        """
+        CREATE UNLOGGED TABLE IF NOT EXISTS cluster_members (
+            session TEXT PRIMARY KEY, room TEXT NOT NULL, node TEXT NOT NULL, name TEXT, identity TEXT,
+            can_publish BOOLEAN NOT NULL, joined_at TIMESTAMPTZ NOT NULL DEFAULT now())
+        """,
+        "CREATE INDEX IF NOT EXISTS cluster_members_room ON cluster_members (room)",
+        "CREATE INDEX IF NOT EXISTS cluster_members_node ON cluster_members (node)",
+        """
+        CREATE UNLOGGED TABLE IF NOT EXISTS cluster_payloads (
+            id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now())
+        """,
+    ]
+
+    /// An arbitrary constant naming the schema lock among the database's advisory locks.
+    static let schemaLock: Int64 = 0x5342_434C
+}
+
+/// Lower-case hex, for the room password digests the directory compares.
+func hexString(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var output: [UInt8] = []
+    output.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+        output.append(digits[Int(byte >> 4)])
+        output.append(digits[Int(byte & 0x0F)])
+    }
+    return String(decoding: output, as: UTF8.self)
+}
+
+/// Compares two strings without an early exit, so timing reveals nothing about where they differ.
+func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
+    let left = Array(lhs.utf8)
+    let right = Array(rhs.utf8)
+    guard left.count == right.count else { return false }
+    var difference: UInt8 = 0
+    for index in left.indices {
+        difference |= left[index] ^ right[index]
+    }
+    return difference == 0
+}

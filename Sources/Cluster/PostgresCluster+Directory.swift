@@ -1,0 +1,264 @@
+import Logging
+import PostgresNIO
+import Signaling
+import SignalingCore
+import Storage
+
+extension PostgresCluster {
+    /// Creates the cluster's tables once per database (nodes starting together take turns).
+    func ensureSchema(client: PostgresClient) async throws {
+        try await client.withTransaction(logger: quietLogger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(ClusterSchema.schemaLock))", logger: quietLogger)
+            for statement in ClusterSchema.statements {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: quietLogger)
+            }
+        }
+    }
+
+    /// Publishes `events` in order within the caller's transaction: they reach every listener when it commits.
+    func notify(_ events: [(NodeID?, BusEvent)], connection: PostgresConnection) async throws {
+        guard !events.isEmpty else { return }
+        let batches = batcher.withLock { $0.encode(events: events) }
+        try await notify(batches, connection: connection)
+    }
+
+    /// Sends encoded batches; one too large for NOTIFY is stored in the payload table and referenced.
+    func notify(_ batches: [EncodedBatch], connection: PostgresConnection) async throws {
+        var bytes = 0
+        for batch in batches {
+            var text = batch.text
+            if !batch.fitsNotification {
+                var id: Int64 = 0
+                for try await value in try await connection.query(
+                    "INSERT INTO cluster_payloads (body) VALUES (\(batch.body)) RETURNING id", logger: quietLogger
+                ).decode(Int64.self) {
+                    id = value
+                }
+                text = batch.header + "@\(id)"
+            }
+            bytes += text.utf8.count
+            try await connection.query("SELECT pg_notify(\(settings.channel), \(text))", logger: quietLogger)
+        }
+        counters.withLock {
+            $0.notificationsSent &+= UInt64(batches.count)
+            $0.bytesSent &+= UInt64(bytes)
+        }
+    }
+
+    /// Lists `member` in the directory.
+    func insert(_ member: RemoteMember, connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO cluster_members (session, room, node, name, identity, can_publish)
+            VALUES (\(member.peer.id.rawValue), \(member.room.rawValue), \(member.node.rawValue), \(member.peer.name),
+                \(member.peer.identity), \(member.peer.canPublish))
+            ON CONFLICT (session) DO UPDATE SET room = excluded.room, node = excluded.node
+            """, logger: quietLogger)
+    }
+
+    /// Creates a room's row when none exists (re-registering members after the directory lost them).
+    func insertRoomIfAbsent(_ room: RoomName, capacity: Int, connection: PostgresConnection) async throws {
+        try await connection.query(
+            "INSERT INTO cluster_rooms (name, capacity) VALUES (\(room.rawValue), \(capacity)) ON CONFLICT (name) DO NOTHING",
+            logger: quietLogger)
+    }
+
+    // MARK: Joins
+
+    /// Decides joins as they come, each in its own transaction.
+    func admitJoins(client: PostgresClient) async {
+        await withDiscardingTaskGroup { group in
+            for await request in joins {
+                group.addTask { await self.admit(request, client: client) }
+            }
+        }
+    }
+
+    /// One join, under the room's advisory lock: the room's capacity, password and same-identity members are read
+    /// and the member listed in one transaction, and its `joined` (after the evictions it causes) is published on
+    /// commit. The hub completes the join when that notification comes back, so by then it has applied every
+    /// change committed before it.
+    func admit(_ request: ClusterJoinRequest, client: PostgresClient) async {
+        let refusal: ClusterJoinRefusal?
+        do {
+            refusal = try await withDeadline(settings.directoryTimeout) {
+                try await self.client.withTransaction(logger: self.quietLogger) { connection in
+                    try await self.admit(request, connection: connection)
+                }
+            }
+        } catch {
+            logger.warning(
+                "cluster join failed: directory unreachable",
+                metadata: ["sig.room": "\(request.room)", "cluster.error": "\(String(reflecting: error))"])
+            refusal = .error(.clusterUnavailable, "the cluster directory is unreachable; try again shortly")
+        }
+        if let refusal {
+            await hub.clusterJoinRefused(request, refusal: refusal)
+        }
+    }
+
+    private func admit(_ request: ClusterJoinRequest, connection: PostgresConnection) async throws -> ClusterJoinRefusal? {
+        let room = request.room.rawValue
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\("switchboard.room:" + room), 0))", logger: quietLogger)
+        var existing: (capacity: Int, digest: String?, members: Int)?
+        for try await (capacity, digest, members) in try await connection.query(
+            """
+            SELECT capacity, password_digest, (SELECT count(*)::INTEGER FROM cluster_members WHERE room = \(room))
+            FROM cluster_rooms WHERE name = \(room)
+            """, logger: quietLogger
+        ).decode((Int, String?, Int).self) {
+            existing = (capacity, digest, members)
+        }
+        var capacity = request.capacity
+        var evicted: [(SessionID, NodeID)] = []
+        if let existing, existing.members > 0 {
+            capacity = existing.capacity
+            if request.checksPassword, let digest = existing.digest {
+                guard let given = request.passwordDigest else { return .error(.passwordRequired, "room '\(room)' requires a password") }
+                guard constantTimeEqual(hexString(given), digest) else {
+                    return .error(.wrongPassword, "wrong password for room '\(room)'")
+                }
+            }
+            if let identity = request.peer.identity {
+                for try await (session, node) in try await connection.query(
+                    "SELECT session, node FROM cluster_members WHERE room = \(room) AND identity = \(identity)", logger: quietLogger
+                ).decode((String, String).self) {
+                    evicted.append((SessionID(session), NodeID(node)))
+                }
+            }
+            guard existing.members - evicted.count < capacity else { return .full(capacity: capacity) }
+            for (session, _) in evicted {
+                try await connection.query("DELETE FROM cluster_members WHERE session = \(session.rawValue)", logger: quietLogger)
+            }
+        } else {
+            // A new room, or the row of one that emptied: the first joiner sets its capacity and password.
+            let digest = request.passwordDigest.map(hexString)
+            try await connection.query(
+                """
+                INSERT INTO cluster_rooms (name, capacity, password_digest) VALUES (\(room), \(capacity), \(digest))
+                ON CONFLICT (name) DO UPDATE SET capacity = excluded.capacity, password_digest = excluded.password_digest
+                """, logger: quietLogger)
+        }
+        let member = RemoteMember(peer: request.peer, room: request.room, node: node, capacity: capacity)
+        try await insert(member, connection: connection)
+        var events: [(NodeID?, BusEvent)] = evicted.map { (nil, .left($0.0, room: request.room, reason: .evicted)) }
+        events.append((nil, .joined(member)))
+        try await notify(events, connection: connection)
+        return nil
+    }
+
+    // MARK: Publications
+
+    /// Commits this node's publications in order, as many per transaction as have queued, until shutdown; then
+    /// flushes what is left. A failed commit keeps them queued (bounded) and retries with back-off.
+    func write(client: PostgresClient) async {
+        var backoff = Duration.milliseconds(100)
+        for await _ in wake {
+            while await flush(client: client) == false {
+                let jittered = backoff * Double.random(in: 0.5...1.5)
+                backoff = min(backoff * 2, .seconds(2))
+                do {
+                    try await Task.sleep(for: jittered)
+                } catch {
+                    return
+                }
+            }
+            backoff = .milliseconds(100)
+        }
+        _ = await flush(client: client)
+    }
+
+    /// Commits what is queued; `false` when the database refused (the publications stay queued).
+    private func flush(client: PostgresClient) async -> Bool {
+        while true {
+            let publications = outbox.withLock { $0.takeAll() }
+            guard !publications.isEmpty else { return true }
+            let started = ContinuousClock.now
+            let batches = batcher.withLock { $0.encode(publications) }
+            do {
+                try await withDeadline(settings.directoryTimeout) {
+                    try await self.client.withTransaction(logger: self.quietLogger) { connection in
+                        for case .left(let session, _, _) in publications {
+                            try await connection.query(
+                                "DELETE FROM cluster_members WHERE session = \(session.rawValue) AND node = \(self.node.rawValue)",
+                                logger: self.quietLogger)
+                        }
+                        try await self.notify(batches, connection: connection)
+                    }
+                }
+                let elapsed = ContinuousClock.now - started
+                counters.withLock {
+                    $0.lastPublishSeconds = Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds)
+                }
+                outbox.withLock { $0.droppedSinceLog = 0 }
+            } catch {
+                outbox.withLock { $0.restore(publications) }
+                logger.debug("cluster publish failed; will retry", metadata: ["cluster.error": "\(String(reflecting: error))"])
+                return false
+            }
+        }
+    }
+
+    // MARK: Liveness
+
+    /// Heartbeats; declares nodes dead once they have been silent for `deadAfter` (only after this node has itself
+    /// been connected that long, so a database outage does not make the first node back reap every other); drops
+    /// stored payloads every listener has had time to read.
+    func beat(client: PostgresClient) async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: settings.heartbeatInterval)
+            } catch {
+                return
+            }
+            let current = status()
+            guard current.connected, let since = current.connectedSince else { continue }
+            do {
+                try await client.query("UPDATE cluster_nodes SET last_seen = now() WHERE node = \(node.rawValue)", logger: quietLogger)
+                if ContinuousClock.now - since >= settings.deadAfter {
+                    try await reapDeadNodes(client: client)
+                }
+                try await client.query(
+                    "DELETE FROM cluster_payloads WHERE created_at < now() - interval '5 minutes'", logger: quietLogger)
+                try await refreshPeers(client: client)
+            } catch {
+                logger.debug("cluster heartbeat failed", metadata: ["cluster.error": "\(String(reflecting: error))"])
+            }
+        }
+    }
+
+    private func reapDeadNodes(client: PostgresClient) async throws {
+        let seconds = Double(settings.deadAfter.components.seconds)
+        try await client.withTransaction(logger: quietLogger) { connection in
+            var dead: [NodeID] = []
+            for try await id in try await connection.query(
+                """
+                SELECT node FROM cluster_nodes WHERE last_seen < now() - make_interval(secs => \(seconds))
+                AND node <> \(node.rawValue) FOR UPDATE SKIP LOCKED
+                """, logger: quietLogger
+            ).decode(String.self) {
+                dead.append(NodeID(id))
+            }
+            for id in dead {
+                try await connection.query("DELETE FROM cluster_members WHERE node = \(id.rawValue)", logger: quietLogger)
+                try await connection.query("DELETE FROM cluster_nodes WHERE node = \(id.rawValue)", logger: quietLogger)
+                logger.warning("cluster node declared dead: its members leave their rooms", metadata: ["cluster.dead": "\(id)"])
+            }
+            try await notify(dead.map { (nil, BusEvent.nodeDown($0)) }, connection: connection)
+        }
+    }
+
+    /// Leaves the cluster on shutdown: this node's members leave their rooms at once on every other node.
+    func deregister(client: PostgresClient) async {
+        do {
+            try await client.withTransaction(logger: quietLogger) { connection in
+                try await connection.query("DELETE FROM cluster_members WHERE node = \(node.rawValue)", logger: quietLogger)
+                try await connection.query("DELETE FROM cluster_nodes WHERE node = \(node.rawValue)", logger: quietLogger)
+                try await notify([(nil, BusEvent.nodeDown(node))], connection: connection)
+            }
+            logger.info("cluster node left", metadata: ["cluster.node": "\(node)"])
+        } catch {
+            logger.warning("cluster node could not deregister; the others will time it out", metadata: ["cluster.error": "\(error)"])
+        }
+    }
+}

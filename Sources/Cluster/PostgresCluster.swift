@@ -1,0 +1,158 @@
+import Logging
+import NIOCore
+import PostgresNIO
+import ServiceLifecycle
+import Signaling
+import SignalingCore
+import Storage
+import Synchronization
+
+/// This node's membership of a cluster whose nodes share one PostgreSQL database.
+///
+/// The database holds the room directory (which node serves which member, each room's capacity and password) and
+/// carries everything nodes tell each other over one NOTIFY channel, so every node sees every change in the
+/// order it was committed. One dedicated connection listens; a pool runs join transactions (one per join, under
+/// a per-room advisory lock, so no two nodes admit the last seat), the ordered writer of this node's
+/// publications (batched, many events per notification) and the heartbeat that declares silent nodes dead.
+public final class PostgresCluster: Service, ClusterLink {
+    /// This process's identifier on the bus.
+    public let node: NodeID
+    /// The settings in force.
+    public let settings: ClusterSettings
+    let location: PostgresLocation
+    /// The pool for transactions and the writer; running for longer than this service (see ``PostgresStore/client``).
+    let client: PostgresClient
+    let hub: SignalingHub
+    let logger: Logger
+    /// postgres-nio's own logger: only its errors are worth a line.
+    let quietLogger: Logger
+    let outbox = Mutex(PublicationQueue())
+    let wake: AsyncStream<Void>
+    let wakeContinuation: AsyncStream<Void>.Continuation
+    let joins: AsyncStream<ClusterJoinRequest>
+    let joinsContinuation: AsyncStream<ClusterJoinRequest>.Continuation
+    let batcher: Mutex<BusBatcher>
+    let view = Mutex(ClusterView())
+    let counters = Mutex(ClusterCounters())
+
+    /// A node of the cluster in the database at `location`, feeding `hub`. `client` is a running pool on the same
+    /// database; the listening connection is opened apart.
+    public init(client: PostgresClient, location: PostgresLocation, hub: SignalingHub, settings: ClusterSettings, logger: Logger) {
+        self.client = client
+        self.node = NodeID(SecureIdentifiers.randomBase64URL(byteCount: 9))
+        self.location = location
+        self.hub = hub
+        self.settings = settings
+        self.logger = logger
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .error)
+        self.quietLogger = quiet
+        batcher = Mutex(BusBatcher(node: node))
+        (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (joins, joinsContinuation) = AsyncStream.makeStream(of: ClusterJoinRequest.self)
+    }
+
+    // MARK: ClusterLink
+
+    public func requestJoin(_ request: ClusterJoinRequest) -> Bool {
+        if case .terminated = joinsContinuation.yield(request) { return false }
+        return true
+    }
+
+    public func publish(_ publication: ClusterPublication) {
+        let dropped = outbox.withLock { $0.append(publication, limit: settings.publicationLimit) }
+        if dropped {
+            logger.warning(
+                "cluster publications dropped: the database has been away too long",
+                metadata: ["cluster.limit": "\(settings.publicationLimit)"])
+        }
+        wakeContinuation.yield()
+    }
+
+    // MARK: Service
+
+    public func run() async throws {
+        let client = client
+        logger.info("cluster node starting", metadata: ["cluster.node": "\(node)", "cluster.name": "\(settings.nodeName)"])
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.listen(client: client) }
+            group.addTask { await self.beat(client: client) }
+            group.addTask { await self.admitJoins(client: client) }
+            await withGracefulShutdownHandler {
+                await self.write(client: client)
+            } onGracefulShutdown: {
+                self.wakeContinuation.finish()
+                self.joinsContinuation.finish()
+            }
+            await self.deregister(client: client)
+            group.cancelAll()
+        }
+    }
+
+    /// The cluster as this node sees it: whether the directory answers, and the other live nodes.
+    public func status() -> ClusterView {
+        view.withLock { $0 }
+    }
+
+    /// Cross-node traffic since start.
+    public func statistics() -> ClusterCounters {
+        counters.withLock { $0 }
+    }
+}
+
+/// What a node knows of the cluster, for `/readyz`, metrics and the admin API.
+public struct ClusterView: Sendable, Equatable {
+    /// Whether the listening connection is up and synchronised.
+    public var connected = false
+    /// When it last became so (a node declares others dead only once it has been connected this long itself).
+    var connectedSince: ContinuousClock.Instant?
+    /// The other live nodes, by id, with their names.
+    public var peers: [NodeID: String] = [:]
+}
+
+/// Cross-node traffic counters.
+public struct ClusterCounters: Sendable, Equatable {
+    /// Notifications this node published.
+    public var notificationsSent: UInt64 = 0
+    /// Payload bytes in them.
+    public var bytesSent: UInt64 = 0
+    /// Notifications read that were for this node.
+    public var notificationsReceived: UInt64 = 0
+    /// Payload bytes in them.
+    public var bytesReceived: UInt64 = 0
+    /// Bus payloads dropped as malformed or from unknown nodes.
+    public var payloadsRejected: UInt64 = 0
+    /// The last time from a publication being queued here to its commit, in seconds.
+    public var lastPublishSeconds: Double = 0
+}
+
+/// This node's publications not yet committed, oldest first.
+struct PublicationQueue {
+    var items: [ClusterPublication] = []
+    var first = 0
+    var droppedSinceLog = 0
+
+    /// Appends; returns `true` when this dropped the oldest entry for the first time since the last success.
+    mutating func append(_ publication: ClusterPublication, limit: Int) -> Bool {
+        items.append(publication)
+        guard items.count - first > limit else { return false }
+        first += 1
+        droppedSinceLog += 1
+        return droppedSinceLog == 1
+    }
+
+    /// Takes everything queued.
+    mutating func takeAll() -> [ClusterPublication] {
+        defer {
+            items.removeAll(keepingCapacity: true)
+            first = 0
+        }
+        return Array(items[first...])
+    }
+
+    /// Puts back what could not be committed, ahead of anything queued since.
+    mutating func restore(_ publications: [ClusterPublication]) {
+        items = publications + items[first...]
+        first = 0
+    }
+}

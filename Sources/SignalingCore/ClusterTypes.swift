@@ -1,0 +1,89 @@
+/// One node of a cluster: a `switchboard serve` process sharing the PostgreSQL directory with others.
+public struct NodeID: Hashable, Sendable, CustomStringConvertible {
+    /// The identifier on the bus (unique per process run).
+    public let rawValue: String
+
+    /// Wraps a bus identifier.
+    public init(_ rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    public var description: String { rawValue }
+}
+
+/// A room member whose connection another node serves.
+public struct RemoteMember: Equatable, Sendable {
+    /// How peers see it.
+    public var peer: PeerInfo
+    /// The room it is in.
+    public var room: RoomName
+    /// The node that serves it.
+    public var node: NodeID
+    /// The room's capacity, as the directory holds it.
+    public var capacity: Int
+
+    /// Creates a remote member.
+    public init(peer: PeerInfo, room: RoomName, node: NodeID, capacity: Int) {
+        self.peer = peer
+        self.room = room
+        self.node = node
+        self.capacity = capacity
+    }
+}
+
+/// A relayed message that crosses to another node, which delivers it to its own members.
+public enum RemoteDelivery: Equatable, Sendable {
+    /// To one member (`to` in the sender's request, or a held message for a member who joined there).
+    case direct(room: RoomName, from: SessionID, to: SessionID, data: JSONValue)
+    /// A message its sender broadcast while alone, held for `to`, the first member to join (it arrives unaddressed).
+    case held(room: RoomName, from: SessionID, to: SessionID, data: JSONValue)
+    /// To every member of `room` on the receiving node but the sender.
+    case broadcast(room: RoomName, from: SessionID, data: JSONValue)
+}
+
+/// A join the cluster directory must admit before the room core completes it: capacity, the room password and
+/// identity eviction are decided there, under a per-room lock, so no two nodes admit the last seat.
+public struct ClusterJoinRequest: Equatable, Sendable {
+    /// The joining session, as its peers will see it.
+    public var peer: PeerInfo
+    /// The room.
+    public var room: RoomName
+    /// The capacity to give the room if the join creates it.
+    public var capacity: Int
+    /// SHA-256 of the password the client gave, if any: set on a room the join creates, compared on an existing one.
+    public var passwordDigest: [UInt8]?
+    /// `false` when the edge already checked a stored room's password (its slow hash).
+    public var checksPassword: Bool
+    /// The client's request id, echoed in a refusal.
+    public var requestID: JSONValue?
+
+    /// Creates a request.
+    public init(
+        peer: PeerInfo, room: RoomName, capacity: Int, passwordDigest: [UInt8]?, checksPassword: Bool, requestID: JSONValue?
+    ) {
+        self.peer = peer
+        self.room = room
+        self.capacity = capacity
+        self.passwordDigest = passwordDigest
+        self.checksPassword = checksPassword
+        self.requestID = requestID
+    }
+}
+
+/// Why the directory refused a join.
+public enum ClusterJoinRefusal: Equatable, Sendable {
+    /// The room is at `capacity` across the cluster.
+    case full(capacity: Int)
+    /// Any other refusal, with its code and message.
+    case error(SignalingErrorCode, String)
+}
+
+/// Whether this core is one node of a cluster, and whether the directory answers.
+public enum ClusterStatus: Equatable, Sendable {
+    /// A single server: the core decides every join itself.
+    case standalone
+    /// A cluster node with a live directory: joins go through ``SignalingAction/clusterJoin(_:)``.
+    case connected
+    /// A cluster node that lost the directory: local rooms carry on, joins are refused with `cluster_unavailable`.
+    case disconnected
+}

@@ -1,0 +1,184 @@
+/// The core as one node of a cluster. Members served by other nodes sit in their rooms' member lists like local
+/// ones, but their state (history, connection, rate limits) lives on their own node: what is delivered to them
+/// leaves as ``SignalingAction/forward(_:_:)``, and their entries and exits arrive as the events below, in the
+/// order the directory committed them.
+extension SignalingState {
+    /// The directory became reachable or was lost.
+    public mutating func clusterStatusChanged(_ status: ClusterStatus) {
+        clusterStatus = status
+    }
+
+    /// The room a session's join awaits the directory for, if any.
+    public func pendingJoin(of id: SessionID) -> RoomName? {
+        sessions[id]?.pendingJoin
+    }
+
+    /// Members of other nodes this node knows of.
+    public var remoteMemberCount: Int { remoteMembers.count }
+
+    /// This node's members of rooms, described as the directory lists them (`node` is this node).
+    public func localMembers(on node: NodeID) -> [RemoteMember] {
+        sessions.values.compactMap { session in
+            guard let name = session.room, let room = rooms[name] else { return nil }
+            return RemoteMember(peer: session.peerInfo, room: name, node: node, capacity: room.capacity)
+        }
+    }
+
+    /// A join passed the local checks: the directory decides the rest.
+    mutating func requestClusterJoin(
+        _ join: JoinRequest, admission: JoinAdmission, requestID: JSONValue?, session id: SessionID,
+        actions: inout [SignalingAction]
+    ) {
+        func fail(_ code: SignalingErrorCode, _ message: String) {
+            guard let connection = sessions[id]?.connection else { return }
+            reply(.error(SignalingError(code, message, requestType: "join", requestID: requestID)), on: connection, actions: &actions)
+        }
+        guard clusterStatus == .connected else {
+            return fail(.clusterUnavailable, "the cluster directory is unreachable; try again shortly")
+        }
+        let capacity: Int
+        if let stored = admission.storedRoom {
+            capacity = stored.capacity ?? configuration.roomCapacity
+        } else {
+            capacity = join.capacity ?? configuration.roomCapacity
+            guard capacity <= configuration.maximumRoomCapacity else {
+                return fail(.invalidField, "field 'capacity' must be at most \(configuration.maximumRoomCapacity)")
+            }
+        }
+        sessions[id]?.name = admission.name ?? join.name
+        sessions[id]?.identity = admission.identity
+        sessions[id]?.canPublish = admission.canPublish
+        sessions[id]?.pendingJoin = join.room
+        guard let peer = sessions[id]?.peerInfo else { return }
+        actions.append(
+            .clusterJoin(
+                ClusterJoinRequest(
+                    peer: peer, room: join.room, capacity: capacity,
+                    passwordDigest: join.password.flatMap { $0.isEmpty ? nil : Self.digest($0) },
+                    checksPassword: admission.storedRoom == nil, requestID: requestID)))
+    }
+
+    /// The directory admitted a join, and every change it committed before it has been applied here. A session
+    /// that ended meanwhile is reported as having left, so the edge takes it out of the directory again.
+    public mutating func clusterJoinAdmitted(_ id: SessionID, room name: RoomName, capacity: Int) -> [SignalingAction] {
+        guard let session = sessions[id], session.pendingJoin == name, let connection = session.connection else {
+            sessions[id]?.pendingJoin = nil
+            membershipChanges.append(.left(session: id, room: name, reason: .closed))
+            return []
+        }
+        sessions[id]?.pendingJoin = nil
+        var actions: [SignalingAction] = []
+        enter(id, into: rooms[name] ?? Room(name: name, capacity: capacity, passwordDigest: nil), connection: connection, actions: &actions)
+        return actions
+    }
+
+    /// The directory refused a join (or could not be asked): the client gets `full` or the error.
+    public mutating func clusterJoinRefused(_ request: ClusterJoinRequest, refusal: ClusterJoinRefusal) -> [SignalingAction] {
+        let id = request.peer.id
+        guard sessions[id]?.pendingJoin == request.room, let connection = sessions[id]?.connection else { return [] }
+        sessions[id]?.pendingJoin = nil
+        var actions: [SignalingAction] = []
+        switch refusal {
+        case .full(let capacity):
+            reply(.full(room: request.room, capacity: capacity, requestID: request.requestID), on: connection, actions: &actions)
+        case .error(let code, let message):
+            let error = SignalingError(code, message, requestType: "join", requestID: request.requestID)
+            reply(.error(error), on: connection, actions: &actions)
+        }
+        return actions
+    }
+
+    /// A member of another node entered a room: local members see `other_joined`; messages held for the next
+    /// joiner go to it. Already known: nothing happens (events may repeat after a resynchronisation).
+    public mutating func remoteMemberJoined(_ member: RemoteMember) -> [SignalingAction] {
+        let id = member.peer.id
+        guard remoteMembers[id] == nil, sessions[id] == nil else { return [] }
+        remoteMembers[id] = member
+        var room = rooms[member.room] ?? Room(name: member.room, capacity: member.capacity, passwordDigest: nil)
+        let locals = room.members.filter { sessions[$0] != nil }
+        let held = room.held
+        room.held.removeAll()
+        room.members.append(id)
+        rooms[member.room] = room
+        roomsWithHeldMessages.remove(member.room)
+        var actions: [SignalingAction] = []
+        for local in locals {
+            deliver(.otherJoined(room: member.room, peer: member.peer), to: local, actions: &actions)
+        }
+        for message in held {
+            actions.append(.forward(member.node, .held(room: member.room, from: message.from, to: id, data: message.data)))
+        }
+        return actions
+    }
+
+    /// A member left a room through the directory. A remote member's local peers see `bye`; a local member
+    /// evicted by a join of the same identity on another node is told why and closed.
+    public mutating func remoteMemberLeft(_ id: SessionID, room: RoomName, reason: ByeReason) -> [SignalingAction] {
+        if let remote = remoteMembers[id] {
+            guard remote.room == room else { return [] }
+            var actions: [SignalingAction] = []
+            removeRemoteMember(id, reason: reason, actions: &actions)
+            return actions
+        }
+        guard reason == .evicted, sessions[id]?.room == room else { return [] }
+        var actions: [SignalingAction] = []
+        evict(id, actions: &actions)
+        return actions
+    }
+
+    /// A relayed message arrived from another node for this node's members.
+    public mutating func remoteDeliveryReceived(_ delivery: RemoteDelivery) -> [SignalingAction] {
+        var actions: [SignalingAction] = []
+        switch delivery {
+        case .direct(let room, let from, let to, let data):
+            guard sessions[to]?.room == room else { break }
+            deliver(.message(room: room, from: from, to: to, data: data), to: to, actions: &actions)
+        case .held(let room, let from, let to, let data):
+            guard sessions[to]?.room == room else { break }
+            deliver(.message(room: room, from: from, to: nil, data: data), to: to, actions: &actions)
+        case .broadcast(let room, let from, let data):
+            for member in rooms[room]?.members ?? [] where member != from && sessions[member] != nil {
+                deliver(.message(room: room, from: from, to: nil, data: data), to: member, actions: &actions)
+            }
+        }
+        return actions
+    }
+
+    /// A node was declared dead: its members leave their rooms, and local peers see `bye` (timeout).
+    public mutating func nodeDown(_ node: NodeID) -> [SignalingAction] {
+        var actions: [SignalingAction] = []
+        for (id, member) in remoteMembers where member.node == node {
+            removeRemoteMember(id, reason: .timeout, actions: &actions)
+        }
+        return actions
+    }
+
+    /// The directory was read afresh (after its connection was lost): remote members become exactly `members`
+    /// (other nodes' only). Those gone leave with `bye` (timeout); new ones arrive with `other_joined`.
+    public mutating func clusterResynchronized(_ members: [RemoteMember]) -> [SignalingAction] {
+        var fresh: [SessionID: RemoteMember] = [:]
+        for member in members { fresh[member.peer.id] = member }
+        var actions: [SignalingAction] = []
+        for (id, known) in remoteMembers where fresh[id].map({ $0.room != known.room || $0.node != known.node }) ?? true {
+            removeRemoteMember(id, reason: .timeout, actions: &actions)
+        }
+        for member in members {
+            actions += remoteMemberJoined(member)
+        }
+        return actions
+    }
+
+    private mutating func removeRemoteMember(_ id: SessionID, reason: ByeReason, actions: inout [SignalingAction]) {
+        guard let member = remoteMembers.removeValue(forKey: id), var room = rooms[member.room] else { return }
+        room.members.removeAll { $0 == id }
+        if room.members.isEmpty {
+            rooms.removeValue(forKey: member.room)
+            roomsWithHeldMessages.remove(member.room)
+            return
+        }
+        rooms[member.room] = room
+        for other in room.members where sessions[other] != nil {
+            deliver(.bye(room: member.room, id: id, reason: reason), to: other, actions: &actions)
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Cluster
+import Signaling
+import SignalingCore
+import Testing
+
+/// The bus's wire format: round trips, batching rules and bad input.
+@Suite struct BusCodecTests {
+    let a = NodeID("node-a")
+    let b = NodeID("node-b")
+    let room = RoomName("room")!
+
+    var sampleEvents: [BusEvent] {
+        [
+            .joined(
+                RemoteMember(
+                    peer: PeerInfo(id: SessionID("s1"), name: "Ada \"A\"", identity: "ada", canPublish: false), room: room, node: a,
+                    capacity: 4)),
+            .joined(RemoteMember(peer: PeerInfo(id: SessionID("s2"), name: nil), room: room, node: b, capacity: 8)),
+            .left(SessionID("s1"), room: room, reason: .evicted),
+            .delivery(.direct(room: room, from: SessionID("s1"), to: SessionID("s2"), data: ["sdp": "v=0\r\n", "n": 1])),
+            .delivery(.held(room: room, from: SessionID("s1"), to: SessionID("s2"), data: "held")),
+            .delivery(.broadcast(room: room, from: SessionID("s2"), data: [1, 2.5, nil, true])),
+            .nodeDown(b),
+        ]
+    }
+
+    @Test func batchesRoundTrip() throws {
+        let batch = BusBatch(from: a, to: b, sequence: 42, events: sampleEvents)
+        #expect(try BusBatch(parsing: batch.text) == batch)
+        let broadcast = BusBatch(from: a, to: nil, sequence: 1, events: [.nodeDown(a)])
+        #expect(broadcast.text.hasPrefix("sb1 node-a * 1\n"))
+        #expect(try BusBatch(parsing: broadcast.text) == broadcast)
+    }
+
+    @Test func headersAreReadWithoutTheEvents() throws {
+        let header = try BusHeader(parsing: "sb1 node-a node-b 7\n[not even json")
+        #expect(header.from == a && header.to == b && header.sequence == 7 && header.storedPayload == nil)
+        #expect(header.isFor(b) && !header.isFor(a))
+        let stored = try BusHeader(parsing: "sb1 node-a * 8\n@123")
+        #expect(stored.storedPayload == 123 && stored.isFor(a))
+    }
+
+    @Test func consecutiveEventsForOneTargetShareABatchAndOrderIsKept() throws {
+        var batcher = BusBatcher(node: a)
+        let publications: [ClusterPublication] = [
+            .delivery(b, .broadcast(room: room, from: SessionID("s1"), data: 1)),
+            .delivery(b, .broadcast(room: room, from: SessionID("s1"), data: 2)),
+            .left(SessionID("s1"), room: room, reason: .left),
+            .delivery(b, .broadcast(room: room, from: SessionID("s1"), data: 1)),
+        ]
+        let batches = batcher.encode(publications)
+        #expect(batches.count == 3)
+        let decoded = try batches.map { try BusBatch(parsing: $0.text) }
+        #expect(decoded.map(\.to) == [b, nil, b])
+        #expect(decoded.map(\.events.count) == [2, 1, 1])
+        #expect(Set(decoded.map(\.sequence)).count == 3, "identical payloads in one transaction would be folded into one")
+    }
+
+    @Test func batchesStayUnderTheNotificationLimit() throws {
+        var batcher = BusBatcher(node: a)
+        let data = JSONValue.string(String(repeating: "x", count: 1_000))
+        let publications = (0..<40).map { _ in ClusterPublication.delivery(b, .broadcast(room: room, from: SessionID("s1"), data: data)) }
+        let batches = batcher.encode(publications)
+        #expect(batches.count > 1)
+        #expect(batches.allSatisfy { $0.fitsNotification })
+        let events = try batches.flatMap { try BusBatch(parsing: $0.text).events }
+        #expect(events.count == 40)
+        let huge = JSONValue.string(String(repeating: "y", count: 20_000))
+        let oversized = batcher.encode([.delivery(b, .direct(room: room, from: SessionID("s1"), to: SessionID("s2"), data: huge))])
+        #expect(oversized.count == 1 && !oversized[0].fitsNotification)
+        let restored = try BusBatch(parsing: oversized[0].header + "@9", body: oversized[0].body)
+        #expect(restored.events == [.delivery(.direct(room: room, from: SessionID("s1"), to: SessionID("s2"), data: huge))])
+    }
+
+    @Test(arguments: [
+        "", "hello", "sb1 a b\n[]", "sb2 a b 1\n[]", "sb1 a b x\n[]", "sb1  b 1\n[]", "sb1 a * 1\n{}", "sb1 a * 1\n[1]",
+        "sb1 a * 1\n[{\"t\":\"q\"}]", "sb1 a * 1\n[{\"t\":\"j\",\"s\":\"x\",\"r\":\"room\",\"n\":\"a\",\"c\":0}]",
+        "sb1 a * 1\n[{\"t\":\"l\",\"s\":\"x\",\"r\":\"room\",\"why\":\"bored\"}]",
+        "sb1 a * 1\n[{\"t\":\"m\",\"r\":\"room\",\"f\":\"x\",\"to\":\"y\"}]",
+        "sb1 a * 1\n[{\"t\":\"b\",\"r\":\"bad room name!\",\"f\":\"x\",\"d\":1}]", "sb1 a * 1\n@0", "sb1 a * 1\n@x",
+        "sb1 a * 1\n[{\"t\":\"x\"}",
+    ])
+    func malformedPayloadsAreRefused(payload: String) {
+        #expect(throws: BusDecodingError.self) { try BusBatch(parsing: payload) }
+    }
+
+    @Test func randomBytesNeverTrap() {
+        var generator = SeededGenerator(seed: 0x5EED)
+        let valid = Array(BusBatch(from: a, to: nil, sequence: 3, events: sampleEvents).text.utf8)
+        for _ in 0..<2_000 {
+            var bytes = valid
+            for _ in 0..<Int.random(in: 1...8, using: &generator) {
+                bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            }
+            _ = try? BusBatch(parsing: String(decoding: bytes, as: UTF8.self))
+        }
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so a failure reproduces.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
