@@ -56,7 +56,9 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call" and report.failed:
         funcargs = getattr(item, "funcargs", {})
         servers = list(getattr(funcargs.get("server_factory"), "servers", []) or [])
-        servers += list(getattr(funcargs.get("cluster"), "nodes", []) or [])  # test_cluster.py's nodes
+        for value in funcargs.values():  # test_cluster.py's clusters
+            nodes = getattr(value, "nodes", None)
+            servers += list(nodes) if isinstance(nodes, list) else []
         for i, server in enumerate(servers):
             tail = "\n".join(server.log().splitlines()[-60:])
             report.sections.append((f"server {i} log (tail)", tail))

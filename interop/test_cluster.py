@@ -335,53 +335,150 @@ def test_bad_bus_payloads_are_dropped_and_nothing_else_is_touched(cluster):
     assert log.count("cluster bus payload dropped") == 4
 
 
-def test_a_postgres_outage_keeps_local_rooms_and_resynchronises(tmp_path):
+@pytest.fixture
+def outage_cluster(tmp_path):
+    """A cluster on a PostgreSQL server of its own, which the test may stop and start."""
     postgres = PrivatePostgres()
     nodes = Cluster(tmp_path, postgres.url)
-    try:
-        a, b = nodes.start_all("alpha", "beta")
+    nodes.postgres = postgres
+    yield nodes
+    nodes.stop()
+    postgres.remove()
 
-        async def scenario():
-            local_1, joined_1 = await join(a.url, "local", "L1")
-            local_2, joined_2 = await join(a.url, "local", "L2")
-            await recv_json(local_1)
-            far_a, joined_far_a = await join(a.url, "far", "Ada")
-            far_b, joined_far_b = await join(b.url, "far", "Bo")
-            await recv_json(far_a)
 
-            postgres.halt()
-            # A local room keeps working.
-            await send_json(local_1, {"type": "message", "data": "during outage"})
-            assert (await recv_json(local_2))["data"] == "during outage"
-            # New joins are refused with a clear code once the node knows the directory is gone.
-            deadline = time.monotonic() + 15
-            while True:
-                ws, answer = await join(a.url, "late", "Late")
-                await ws.close()
-                if answer.get("code") == "cluster_unavailable":
-                    break
-                assert time.monotonic() < deadline, answer
-                await asyncio.sleep(0.3)
-            status, body = http_get(a.port, "/readyz")
-            assert status == 503 and "cluster directory unavailable" in body
-            # A message to the other node waits for the directory, then arrives.
-            await send_json(far_a, {"type": "message", "data": "queued"})
+def test_a_postgres_outage_keeps_local_rooms_and_resynchronises(outage_cluster):
+    nodes = outage_cluster
+    postgres = nodes.postgres
+    a, b = nodes.start_all("alpha", "beta")
 
-            postgres.resume()
-            nodes.wait_ready(a, 1, timeout=30)
-            nodes.wait_ready(b, 1, timeout=30)
-            assert (await recv_json(far_b, timeout=15))["data"] == "queued"
-            # Cross-node rooms work again, and nobody was declared dead by the outage.
-            late, joined_late = await join(b.url, "far", "Late")
-            assert joined_late["type"] == "joined", joined_late
-            assert {p["id"] for p in joined_late["peers"]} == {joined_far_a["id"], joined_far_b["id"]}
-            assert (await recv_json(far_a))["id"] == joined_late["id"]
-            await send_json(far_b, {"type": "message", "data": "after"})
-            assert (await recv_json(far_a))["data"] == "after"
-            for ws in (local_1, local_2, far_a, far_b, late):
-                await ws.close()
+    async def scenario():
+        local_1, joined_1 = await join(a.url, "local", "L1")
+        local_2, joined_2 = await join(a.url, "local", "L2")
+        await recv_json(local_1)
+        far_a, joined_far_a = await join(a.url, "far", "Ada")
+        far_b, joined_far_b = await join(b.url, "far", "Bo")
+        await recv_json(far_a)
 
-        asyncio.run(scenario())
-    finally:
-        nodes.stop()
-        postgres.remove()
+        postgres.halt()
+        # A local room keeps working.
+        await send_json(local_1, {"type": "message", "data": "during outage"})
+        assert (await recv_json(local_2))["data"] == "during outage"
+        # New joins are refused with a clear code once the node knows the directory is gone.
+        deadline = time.monotonic() + 15
+        while True:
+            ws, answer = await join(a.url, "late", "Late")
+            await ws.close()
+            if answer.get("code") == "cluster_unavailable":
+                break
+            assert time.monotonic() < deadline, answer
+            await asyncio.sleep(0.3)
+        status, body = http_get(a.port, "/readyz")
+        assert status == 503 and "cluster directory unavailable" in body
+
+        postgres.resume()
+        nodes.wait_ready(a, 1, timeout=30)
+        nodes.wait_ready(b, 1, timeout=30)
+        # Cross-node rooms work again, and nobody was declared dead by the outage.
+        late, joined_late = await join(b.url, "far", "Late")
+        assert joined_late["type"] == "joined", joined_late
+        assert {p["id"] for p in joined_late["peers"]} == {joined_far_a["id"], joined_far_b["id"]}
+        assert (await recv_json(far_a))["id"] == joined_late["id"]
+        await send_json(far_b, {"type": "message", "data": "after"})
+        assert (await recv_json(far_a))["data"] == "after"
+        for ws in (local_1, local_2, far_a, far_b, late):
+            await ws.close()
+
+    asyncio.run(scenario())
+
+
+def test_drain_hands_sessions_over_to_another_node(cluster):
+    a = cluster.start("alpha", "--drain-period", "4")
+    b = cluster.start("beta")
+    cluster.wait_ready(a, 1)
+    cluster.wait_ready(b, 1)
+
+    async def scenario():
+        ws_ada, joined_ada = await join(a.url, "handover", "Ada")
+        ws_cy, joined_cy = await join(a.url, "handover", "Cy")
+        await recv_json(ws_ada)
+        ws_bo, joined_bo = await join(b.url, "handover", "Bo")
+        for ws in (ws_ada, ws_cy):
+            assert (await recv_json(ws))["id"] == joined_bo["id"]
+        await send_json(ws_bo, {"type": "message", "data": "before"})
+        last_ada = (await recv_json(ws_ada))["seq"]
+        last_cy = (await recv_json(ws_cy))["seq"]
+
+        os.kill(a.proc.pid, signal.SIGTERM)
+        for ws in (ws_ada, ws_cy):
+            notice = await recv_json(ws)
+            assert notice["type"] == "reconnect", notice
+        # Ada leaves at once, as a client told to reconnect does; Cy stays until the drain ends.
+        await ws_ada.close()
+        sent = [f"meanwhile-{n}" for n in range(20)]
+        for text in sent[:10]:
+            await send_json(ws_bo, {"type": "message", "data": text})
+        await send_json(ws_bo, {"type": "message", "to": joined_ada["id"], "data": "just for ada"})
+        for text in sent[10:]:
+            await send_json(ws_bo, {"type": "message", "data": text})
+
+        # Ada resumes on the other node and gets every message sent meanwhile, in order.
+        resumed_ada = await connect(b.url)
+        await send_json(resumed_ada, {"type": "resume", "token": joined_ada["token"], "last_seq": last_ada})
+        answer = await recv_json(resumed_ada, timeout=10)
+        assert answer["type"] == "resumed" and answer["id"] == joined_ada["id"], answer
+        assert {p["id"] for p in answer["peers"]} == {joined_cy["id"], joined_bo["id"]}
+        got = [await recv_json(resumed_ada) for _ in range(21)]
+        assert [m["data"] for m in got] == sent[:10] + ["just for ada"] + sent[10:]
+        assert [m["seq"] for m in got] == list(range(last_ada + 1, last_ada + 22))
+        assert got[10]["to"] == joined_ada["id"] and all(m["from"] == joined_bo["id"] for m in got)
+
+        # Cy's connection is closed when the drain ends; its session is handed over too.
+        frames = []
+        while True:
+            try:
+                frames.append(await recv_json(ws_cy, timeout=10))
+            except BaseException:
+                break
+        assert [f["data"] for f in frames if f["type"] == "message"] == sent[:10] + sent[10:]
+        last_cy = max([last_cy] + [f["seq"] for f in frames if "seq" in f])
+        await send_json(ws_bo, {"type": "message", "data": "after the drain"})
+        resumed_cy = await connect(b.url)
+        await send_json(resumed_cy, {"type": "resume", "token": joined_cy["token"], "last_seq": last_cy})
+        answer = await recv_json(resumed_cy, timeout=10)
+        assert answer["type"] == "resumed" and answer["id"] == joined_cy["id"], answer
+        assert (await recv_json(resumed_cy))["data"] == "after the drain"
+
+        # Bo never saw anyone leave, and the room carries on on one node.
+        await send_json(resumed_ada, {"type": "message", "data": "from ada, on beta"})
+        assert (await recv_json(ws_bo))["data"] == "from ada, on beta"
+        assert (await recv_json(resumed_cy))["data"] == "from ada, on beta"
+        await assert_silent(ws_bo, 0.5)
+        for ws in (resumed_ada, resumed_cy, ws_bo):
+            await ws.close()
+
+    asyncio.run(scenario())
+    assert a.proc.wait(timeout=20) == 0
+    assert "cluster node left" in a.log()
+
+
+def test_a_handed_over_session_nobody_resumes_leaves_after_the_grace_period(cluster):
+    a = cluster.start("alpha", "--grace-period", "2")
+    b = cluster.start("beta", "--grace-period", "2")
+    cluster.wait_ready(a, 1)
+    cluster.wait_ready(b, 1)
+
+    async def scenario():
+        ws_ada, joined_ada = await join(a.url, "orphan", "Ada")
+        ws_bo, _ = await join(b.url, "orphan", "Bo")
+        await recv_json(ws_ada)
+        os.kill(a.proc.pid, signal.SIGTERM)
+        bye = await recv_json(ws_bo, timeout=2 + DEAD_AFTER * 3)
+        assert bye["type"] == "bye" and bye["id"] == joined_ada["id"] and bye["reason"] == "timeout", bye
+        # A late resume finds nothing.
+        late = await connect(b.url)
+        await send_json(late, {"type": "resume", "token": joined_ada["token"], "last_seq": 1})
+        assert (await recv_json(late))["code"] == "resume_failed"
+        for ws in (ws_ada, ws_bo, late):
+            await ws.close()
+
+    asyncio.run(scenario())

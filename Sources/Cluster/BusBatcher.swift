@@ -33,9 +33,10 @@ public struct BusBatcher: Sendable {
         return sequence
     }
 
-    /// Encodes `publications` in order.
+    /// Encodes `publications` in order. Deliveries to parked sessions are not notifications (they go to the
+    /// mailbox table) and must have been resolved before.
     public mutating func encode(_ publications: [ClusterPublication]) -> [EncodedBatch] {
-        encode(events: publications.map(Self.target))
+        encode(events: publications.map(Self.event))
     }
 
     /// Encodes `(target, event)` pairs in order (`nil` target: every node).
@@ -68,10 +69,12 @@ public struct BusBatcher: Sendable {
         return batches
     }
 
-    static func target(of publication: ClusterPublication) -> (NodeID?, BusEvent) {
+    /// The bus event a publication becomes, with its target (`nil`: every node).
+    public static func event(of publication: ClusterPublication) -> (NodeID?, BusEvent) {
         switch publication {
         case .left(let session, let room, let reason): return (nil, .left(session, room: room, reason: reason))
         case .delivery(let node, let delivery): return (node, .delivery(delivery))
+        case .park(let parked): return (nil, .moved(parked.peer.id, room: parked.room, node: .parked))
         }
     }
 }

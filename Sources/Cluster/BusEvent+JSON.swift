@@ -17,10 +17,15 @@ extension BusEvent {
             return ["t": "l", "s": .string(session.rawValue), "r": .string(room.rawValue), "why": .string(reason.rawValue)]
         case .delivery(.direct(let room, let from, let to, let data)):
             return ["t": "m", "r": .string(room.rawValue), "f": .string(from.rawValue), "to": .string(to.rawValue), "d": data]
-        case .delivery(.held(let room, let from, let to, let data)):
-            return ["t": "h", "r": .string(room.rawValue), "f": .string(from.rawValue), "to": .string(to.rawValue), "d": data]
-        case .delivery(.broadcast(let room, let from, let data)):
-            return ["t": "b", "r": .string(room.rawValue), "f": .string(from.rawValue), "d": data]
+        case .delivery(.copy(let room, let from, let to, let data)):
+            return ["t": "c", "r": .string(room.rawValue), "f": .string(from.rawValue), "to": .string(to.rawValue), "d": data]
+        case .delivery(.broadcast(let room, let from, let data, let recipients)):
+            return [
+                "t": "b", "r": .string(room.rawValue), "f": .string(from.rawValue), "d": data,
+                "to": .array(recipients.map { .string($0.rawValue) }),
+            ]
+        case .moved(let session, let room, let node):
+            return ["t": "v", "s": .string(session.rawValue), "r": .string(room.rawValue), "n": .string(node.rawValue)]
         case .nodeDown(let node):
             return ["t": "x", "n": .string(node.rawValue)]
         }
@@ -58,10 +63,18 @@ extension BusEvent {
             self = .left(try session("s"), room: try room(), reason: reason)
         case "m":
             self = .delivery(.direct(room: try room(), from: try session("f"), to: try session("to"), data: try data()))
-        case "h":
-            self = .delivery(.held(room: try room(), from: try session("f"), to: try session("to"), data: try data()))
+        case "c":
+            self = .delivery(.copy(room: try room(), from: try session("f"), to: try session("to"), data: try data()))
         case "b":
-            self = .delivery(.broadcast(room: try room(), from: try session("f"), data: try data()))
+            guard case .array(let items)? = object["to"] else { throw BusDecodingError("event 'b' lacks its recipients") }
+            var recipients: [SessionID] = []
+            for item in items {
+                guard let id = item.stringValue, !id.isEmpty else { throw BusDecodingError("event 'b' has an invalid recipient") }
+                recipients.append(SessionID(id))
+            }
+            self = .delivery(.broadcast(room: try room(), from: try session("f"), data: try data(), to: recipients))
+        case "v":
+            self = .moved(try session("s"), room: try room(), node: NodeID(try text("n")))
         case "x":
             self = .nodeDown(NodeID(try text("n")))
         default:

@@ -8,6 +8,8 @@ public enum BusEvent: Equatable, Sendable {
     case left(SessionID, room: RoomName, reason: ByeReason)
     /// A relayed message for members of the batch's target node.
     case delivery(RemoteDelivery)
+    /// A member moved: parked by its draining node (``NodeID/parked``), or resumed on `node`.
+    case moved(SessionID, room: RoomName, node: NodeID)
     /// A node was declared dead.
     case nodeDown(NodeID)
 }

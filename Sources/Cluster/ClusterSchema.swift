@@ -19,6 +19,16 @@ enum ClusterSchema {
         "CREATE INDEX IF NOT EXISTS cluster_members_room ON cluster_members (room)",
         "CREATE INDEX IF NOT EXISTS cluster_members_node ON cluster_members (node)",
         """
+        CREATE UNLOGGED TABLE IF NOT EXISTS cluster_sessions (
+            session TEXT PRIMARY KEY, token_digest TEXT NOT NULL UNIQUE, room TEXT NOT NULL, state TEXT NOT NULL,
+            parked_at TIMESTAMPTZ NOT NULL DEFAULT now())
+        """,
+        """
+        CREATE UNLOGGED TABLE IF NOT EXISTS cluster_mailbox (
+            id BIGSERIAL PRIMARY KEY, session TEXT NOT NULL, body TEXT NOT NULL)
+        """,
+        "CREATE INDEX IF NOT EXISTS cluster_mailbox_session ON cluster_mailbox (session)",
+        """
         CREATE UNLOGGED TABLE IF NOT EXISTS cluster_payloads (
             id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now())
         """,

@@ -10,6 +10,10 @@ public struct ClusterSettings: Sendable, Equatable {
     public var deadAfter: Duration = .seconds(10)
     /// How long a join or a publication waits for the directory before it counts as unreachable.
     public var directoryTimeout: Duration = .seconds(3)
+    /// How long a session handed over by a draining node waits to be resumed on another before it leaves its room.
+    public var parkedLifetime: Duration = .seconds(20)
+    /// How long a stopping node keeps listening after handing its sessions over, to forward late messages.
+    public var linger: Duration = .seconds(1)
     /// The NOTIFY channel every node listens on.
     public var channel = "switchboard_cluster"
     /// Publications kept while the database is away; beyond it the oldest are dropped (and logged).

@@ -65,11 +65,14 @@ extension PostgresCluster {
 
     // MARK: Joins
 
-    /// Decides joins as they come, each in its own transaction.
-    func admitJoins(client: PostgresClient) async {
+    /// Answers joins and resumes as they come, each in its own transaction.
+    func serveRequests(client: PostgresClient) async {
         await withDiscardingTaskGroup { group in
-            for await request in joins {
-                group.addTask { await self.admit(request, client: client) }
+            for await request in requests {
+                switch request {
+                case .join(let join): group.addTask { await self.admit(join, client: client) }
+                case .resume(let resume): group.addTask { await self.claim(resume, client: client) }
+                }
             }
         }
     }
@@ -147,6 +150,100 @@ extension PostgresCluster {
         return nil
     }
 
+    // MARK: Hand-over
+
+    /// A resume of a token this node does not know: if a draining node parked that session, take it (its member
+    /// row moves here, its mailbox is emptied) and publish `moved`. The hub completes the resume when that notice
+    /// comes back.
+    func claim(_ request: ClusterResumeRequest, client: PostgresClient) async {
+        let session: SessionID?
+        do {
+            session = try await withDeadline(settings.directoryTimeout) {
+                try await self.client.withTransaction(logger: self.quietLogger) { connection in
+                    try await self.claim(request, connection: connection)
+                }
+            }
+        } catch {
+            logger.warning("cluster resume failed: directory unreachable", metadata: ["cluster.error": "\(String(reflecting: error))"])
+            session = nil
+        }
+        if session == nil {
+            await hub.clusterResumeRefused(request)
+        }
+    }
+
+    private func claim(_ request: ClusterResumeRequest, connection: PostgresConnection) async throws -> SessionID? {
+        var found: (session: String, room: String, state: String)?
+        for try await row in try await connection.query(
+            "SELECT session, room, state FROM cluster_sessions WHERE token_digest = \(ParkedSession.tokenDigest(request.token)) FOR UPDATE",
+            logger: quietLogger
+        ).decode((String, String, String).self) {
+            found = row
+        }
+        guard let found, let room = RoomName(found.room) else { return nil }
+        let session = SessionID(found.session)
+        try await connection.query("DELETE FROM cluster_sessions WHERE session = \(found.session)", logger: quietLogger)
+        var moved = false
+        for try await _ in try await connection.query(
+            """
+            UPDATE cluster_members SET node = \(node.rawValue) WHERE session = \(found.session) AND node = \(NodeID.parked.rawValue)
+            RETURNING session
+            """, logger: quietLogger
+        ).decode(String.self) {
+            moved = true
+        }
+        guard moved else { return nil }
+        var rows: [(Int64, String)] = []
+        for try await row in try await connection.query(
+            "DELETE FROM cluster_mailbox WHERE session = \(found.session) RETURNING id, body", logger: quietLogger
+        ).decode((Int64, String).self) {
+            rows.append(row)
+        }
+        var mailbox: [RemoteDelivery] = []
+        for (_, body) in rows.sorted(by: { $0.0 < $1.0 }) {
+            if case .delivery(let delivery)? = try? BusEvent(json: try JSONValue(parsing: body)) { mailbox.append(delivery) }
+        }
+        let parked = try ParkedSession(session: session, room: room, token: request.token, storedState: found.state)
+        try await notify([(nil, .moved(session, room: room, node: node))], connection: connection)
+        // Before the commit, so the notice cannot come back first.
+        pendingClaims.withLock { $0[session] = PendingClaim(request: request, parked: parked, mailbox: mailbox) }
+        return session
+    }
+
+    /// Parks a session: its state goes to the directory and its member row to the mailbox's care.
+    private func park(_ parked: ParkedSession, connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO cluster_sessions (session, token_digest, room, state)
+            VALUES (\(parked.peer.id.rawValue), \(ParkedSession.tokenDigest(parked.token)), \(parked.room.rawValue), \(parked.storedState))
+            ON CONFLICT (session) DO UPDATE SET state = excluded.state, room = excluded.room, parked_at = now()
+            """, logger: quietLogger)
+        try await connection.query(
+            """
+            UPDATE cluster_members SET node = \(NodeID.parked.rawValue)
+            WHERE session = \(parked.peer.id.rawValue) AND node = \(node.rawValue)
+            """, logger: quietLogger)
+    }
+
+    /// A delivery for a session this node believes parked. Locking its member row orders this against a claim: a
+    /// session still parked gets it in its mailbox; one claimed meanwhile gets it through its new node (returned).
+    private func deliverToMailbox(_ delivery: RemoteDelivery, connection: PostgresConnection) async throws -> NodeID? {
+        guard let recipient = delivery.recipient else { return nil }
+        var current: String?
+        for try await value in try await connection.query(
+            "SELECT node FROM cluster_members WHERE session = \(recipient.rawValue) FOR SHARE", logger: quietLogger
+        ).decode(String.self) {
+            current = value
+        }
+        guard let current else { return nil }
+        guard current == NodeID.parked.rawValue else { return NodeID(current) }
+        var body = ""
+        BusEvent.delivery(delivery).json.write(to: &body)
+        try await connection.query(
+            "INSERT INTO cluster_mailbox (session, body) VALUES (\(recipient.rawValue), \(body))", logger: quietLogger)
+        return nil
+    }
+
     // MARK: Publications
 
     /// Commits this node's publications in order, as many per transaction as have queued, until shutdown; then
@@ -169,21 +266,15 @@ extension PostgresCluster {
     }
 
     /// Commits what is queued; `false` when the database refused (the publications stay queued).
-    private func flush(client: PostgresClient) async -> Bool {
+    func flush(client: PostgresClient) async -> Bool {
         while true {
             let publications = outbox.withLock { $0.takeAll() }
             guard !publications.isEmpty else { return true }
             let started = ContinuousClock.now
-            let batches = batcher.withLock { $0.encode(publications) }
             do {
                 try await withDeadline(settings.directoryTimeout) {
                     try await self.client.withTransaction(logger: self.quietLogger) { connection in
-                        for case .left(let session, _, _) in publications {
-                            try await connection.query(
-                                "DELETE FROM cluster_members WHERE session = \(session.rawValue) AND node = \(self.node.rawValue)",
-                                logger: self.quietLogger)
-                        }
-                        try await self.notify(batches, connection: connection)
+                        try await self.commit(publications, connection: connection)
                     }
                 }
                 let elapsed = ContinuousClock.now - started
@@ -199,6 +290,37 @@ extension PostgresCluster {
         }
     }
 
+    /// One transaction's worth of publications, in order: leaves and parks change the directory, deliveries to
+    /// parked sessions go to the mailbox (or on to where the session went), everything else becomes notifications.
+    private func commit(_ publications: [ClusterPublication], connection: PostgresConnection) async throws {
+        var events: [(NodeID?, BusEvent)] = []
+        events.reserveCapacity(publications.count)
+        for publication in publications {
+            switch publication {
+            case .left(let session, _, _):
+                try await connection.query(
+                    "DELETE FROM cluster_members WHERE session = \(session.rawValue) AND node = \(node.rawValue)", logger: quietLogger)
+            case .delivery(.parked, let delivery):
+                guard let current = try await deliverToMailbox(delivery, connection: connection) else { continue }
+                events.append((current, .delivery(delivery)))
+                continue
+            case .park(let parked):
+                try await park(parked, connection: connection)
+            case .delivery:
+                break
+            }
+            events.append(BusBatcher.event(of: publication))
+        }
+        try await notify(events, connection: connection)
+    }
+
+    /// The last flush of a stopping node, after its linger.
+    func flushRemaining(client: PostgresClient) async {
+        for _ in 0..<3 where await flush(client: client) == false {
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
     // MARK: Liveness
 
     /// Heartbeats; declares nodes dead once they have been silent for `deadAfter` (only after this node has itself
@@ -211,10 +333,13 @@ extension PostgresCluster {
             } catch {
                 return
             }
-            let current = status()
-            guard current.connected, let since = current.connectedSince else { continue }
             do {
-                try await client.query("UPDATE cluster_nodes SET last_seen = now() WHERE node = \(node.rawValue)", logger: quietLogger)
+                // Whether or not the listening connection is up: a node waiting to re-listen is alive, not dead.
+                try await withDeadline(settings.directoryTimeout) {
+                    try await self.client.query(
+                        "UPDATE cluster_nodes SET last_seen = now() WHERE node = \(self.node.rawValue)", logger: self.quietLogger)
+                }
+                guard let since = status().connectedSince else { continue }
                 if ContinuousClock.now - since >= settings.deadAfter {
                     try await reapDeadNodes(client: client)
                 }
@@ -245,6 +370,32 @@ extension PostgresCluster {
                 logger.warning("cluster node declared dead: its members leave their rooms", metadata: ["cluster.dead": "\(id)"])
             }
             try await notify(dead.map { (nil, BusEvent.nodeDown($0)) }, connection: connection)
+        }
+        try await expireParkedSessions(client: client)
+    }
+
+    /// Parked sessions nobody resumed in time leave their rooms (`bye`, timeout, on every node).
+    private func expireParkedSessions(client: PostgresClient) async throws {
+        let seconds = Double(settings.parkedLifetime.components.seconds)
+        try await client.withTransaction(logger: quietLogger) { connection in
+            var expired: [(String, String)] = []
+            for try await row in try await connection.query(
+                """
+                SELECT session, room FROM cluster_sessions WHERE parked_at < now() - make_interval(secs => \(seconds))
+                FOR UPDATE SKIP LOCKED
+                """, logger: quietLogger
+            ).decode((String, String).self) {
+                expired.append(row)
+            }
+            var events: [(NodeID?, BusEvent)] = []
+            for (session, room) in expired {
+                try await connection.query("DELETE FROM cluster_sessions WHERE session = \(session)", logger: quietLogger)
+                try await connection.query(
+                    "DELETE FROM cluster_members WHERE session = \(session) AND node = \(NodeID.parked.rawValue)", logger: quietLogger)
+                try await connection.query("DELETE FROM cluster_mailbox WHERE session = \(session)", logger: quietLogger)
+                if let room = RoomName(room) { events.append((nil, .left(SessionID(session), room: room, reason: .timeout))) }
+            }
+            try await notify(events, connection: connection)
         }
     }
 

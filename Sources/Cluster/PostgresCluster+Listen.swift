@@ -49,7 +49,8 @@ extension PostgresCluster {
             }
             await hub.clusterStatusChanged(.disconnected)
             let jittered = backoff * Double.random(in: 0.5...1.5)
-            backoff = min(backoff * 2, .seconds(5))
+            // Capped well under the dead-node bound, so an outage's end finds every node back before any is reaped.
+            backoff = min(backoff * 2, .seconds(5), settings.deadAfter / 3)
             try? await Task.sleep(for: jittered)
         }
     }
@@ -80,9 +81,12 @@ extension PostgresCluster {
                     node: NodeID(node), capacity: capacity))
         }
         try await refreshPeers(client: client)
-        let local = await hub.clusterResynchronized(members, node: node)
         let listed = Set(members.filter { $0.node == node }.map(\.peer.id))
-        let kept = Set(local.map(\.peer.id))
+        // Claims whose `moved` notice the lost connection swallowed: the directory says they are ours.
+        let claimed = pendingClaims.withLock { claims in listed.compactMap { claims.removeValue(forKey: $0) } }
+        let local = await hub.clusterResynchronized(members, node: node)
+        await hub.clusterReceived(claimed.map { .resumeClaimed($0.request, $0.parked, mailbox: $0.mailbox) })
+        let kept = Set(local.map(\.peer.id)).union(claimed.map(\.parked.peer.id))
         let lost = local.filter { !listed.contains($0.peer.id) }
         let ended = listed.subtracting(kept)
         if !lost.isEmpty || !ended.isEmpty {
@@ -171,6 +175,13 @@ extension PostgresCluster {
                 events.append(.memberLeft(session, room: room, reason: reason))
             case .delivery(let delivery):
                 events.append(.delivery(delivery))
+            case .moved(let session, let room, let target) where target == node:
+                // A resume here claimed it: complete it now that everything committed before has been applied.
+                if let claim = pendingClaims.withLock({ $0.removeValue(forKey: session) }), claim.parked.room == room {
+                    events.append(.resumeClaimed(claim.request, claim.parked, mailbox: claim.mailbox))
+                }
+            case .moved(let session, let room, let target):
+                events.append(.memberMoved(session, room: room, node: target))
             case .nodeDown(let dead) where dead == node:
                 await hub.clusterReceived(events)
                 throw ResynchroniseNeeded()

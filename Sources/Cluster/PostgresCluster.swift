@@ -29,8 +29,10 @@ public final class PostgresCluster: Service, ClusterLink {
     let outbox = Mutex(PublicationQueue())
     let wake: AsyncStream<Void>
     let wakeContinuation: AsyncStream<Void>.Continuation
-    let joins: AsyncStream<ClusterJoinRequest>
-    let joinsContinuation: AsyncStream<ClusterJoinRequest>.Continuation
+    let requests: AsyncStream<DirectoryRequest>
+    let requestsContinuation: AsyncStream<DirectoryRequest>.Continuation
+    /// Parked sessions this node claimed, waiting for their `moved` notice to come back.
+    let pendingClaims = Mutex<[SessionID: PendingClaim]>([:])
     let batcher: Mutex<BusBatcher>
     let view = Mutex(ClusterView())
     let counters = Mutex(ClusterCounters())
@@ -49,13 +51,18 @@ public final class PostgresCluster: Service, ClusterLink {
         self.quietLogger = quiet
         batcher = Mutex(BusBatcher(node: node))
         (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        (joins, joinsContinuation) = AsyncStream.makeStream(of: ClusterJoinRequest.self)
+        (requests, requestsContinuation) = AsyncStream.makeStream(of: DirectoryRequest.self)
     }
 
     // MARK: ClusterLink
 
     public func requestJoin(_ request: ClusterJoinRequest) -> Bool {
-        if case .terminated = joinsContinuation.yield(request) { return false }
+        if case .terminated = requestsContinuation.yield(.join(request)) { return false }
+        return true
+    }
+
+    public func requestResume(_ request: ClusterResumeRequest) -> Bool {
+        if case .terminated = requestsContinuation.yield(.resume(request)) { return false }
         return true
     }
 
@@ -77,13 +84,17 @@ public final class PostgresCluster: Service, ClusterLink {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.listen(client: client) }
             group.addTask { await self.beat(client: client) }
-            group.addTask { await self.admitJoins(client: client) }
+            group.addTask { await self.serveRequests(client: client) }
             await withGracefulShutdownHandler {
                 await self.write(client: client)
             } onGracefulShutdown: {
                 self.wakeContinuation.finish()
-                self.joinsContinuation.finish()
+                self.requestsContinuation.finish()
             }
+            // Nodes that routed a message here before they saw this node's sessions handed over are answered by
+            // forwarding it to the mailbox: keep listening a moment for those, then publish what they caused.
+            try? await Task.sleep(for: self.settings.linger)
+            await self.flushRemaining(client: client)
             await self.deregister(client: client)
             group.cancelAll()
         }
@@ -124,6 +135,19 @@ public struct ClusterCounters: Sendable, Equatable {
     public var payloadsRejected: UInt64 = 0
     /// The last time from a publication being queued here to its commit, in seconds.
     public var lastPublishSeconds: Double = 0
+}
+
+/// What the directory is asked on a client's behalf.
+enum DirectoryRequest: Sendable {
+    case join(ClusterJoinRequest)
+    case resume(ClusterResumeRequest)
+}
+
+/// A parked session claimed for a resume, until its `moved` notice comes back.
+struct PendingClaim: Sendable {
+    var request: ClusterResumeRequest
+    var parked: ParkedSession
+    var mailbox: [RemoteDelivery]
 }
 
 /// This node's publications not yet committed, oldest first.

@@ -7,6 +7,10 @@ public protocol ClusterLink: Sendable {
     /// Asks the directory to admit a join; the answer comes back through ``SignalingHub/clusterReceived(_:)``
     /// (admitted) or ``SignalingHub/clusterJoinRefused(_:refusal:)``. `false` when the link has stopped.
     func requestJoin(_ request: ClusterJoinRequest) -> Bool
+    /// Asks the directory for a session parked by another node; the answer comes back through
+    /// ``SignalingHub/clusterReceived(_:)`` (claimed) or ``SignalingHub/clusterResumeRefused(_:)``. `false` when the
+    /// link has stopped.
+    func requestResume(_ request: ClusterResumeRequest) -> Bool
     /// Publishes to the other nodes, after everything this node published before.
     func publish(_ publication: ClusterPublication)
 }
@@ -15,8 +19,10 @@ public protocol ClusterLink: Sendable {
 public enum ClusterPublication: Equatable, Sendable {
     /// A local member left its room.
     case left(SessionID, room: RoomName, reason: ByeReason)
-    /// A relayed message for members that `node` serves.
+    /// A relayed message for members that `node` serves (or for a parked session's mailbox).
     case delivery(NodeID, RemoteDelivery)
+    /// A local session handed to the directory while this node drains.
+    case park(ParkedSession)
 }
 
 /// What the directory tells a node, in the order it was committed.
@@ -29,6 +35,10 @@ public enum ClusterEvent: Equatable, Sendable {
     case memberLeft(SessionID, room: RoomName, reason: ByeReason)
     /// A relayed message for this node's members.
     case delivery(RemoteDelivery)
+    /// A member moved: parked by its draining node, or resumed on another.
+    case memberMoved(SessionID, room: RoomName, node: NodeID)
+    /// A resume this node asked for claimed a parked session, with what its mailbox held.
+    case resumeClaimed(ClusterResumeRequest, ParkedSession, mailbox: [RemoteDelivery])
     /// A node stopped heartbeating and was declared dead.
     case nodeDown(NodeID)
 }

@@ -180,8 +180,10 @@ public actor SignalingHub {
     }
 
     /// The drain is over: every connection is closed with `server_draining` (sessions stay for their grace
-    /// period, but the process is about to stop).
+    /// period, but the process is about to stop; a cluster node hands them to the directory instead).
     public func closeAllConnections() {
+        // A cluster node hands its sessions to the directory, so their clients resume on another node.
+        perform(state.parkAll())
         let error = SignalingError(.serverDraining, "this server is shutting down; join through another node")
         for (connection, outbox) in outboxes {
             outbox.close(error)
@@ -224,11 +226,21 @@ public actor SignalingHub {
             case .delivery(let delivery):
                 counters.countRemoteDelivery()
                 perform(state.remoteDeliveryReceived(delivery))
+            case .memberMoved(let session, let room, let node):
+                state.remoteMemberMoved(session, room: room, to: node)
+            case .resumeClaimed(let request, let parked, let mailbox):
+                logger.info("session handed over from another node", metadata: ["sig.session": "\(parked.peer.id)"])
+                perform(state.clusterResumeClaimed(request, parked: parked, mailbox: mailbox, now: clock.now()))
             case .nodeDown(let node):
                 logger.notice("cluster node down: its members leave their rooms", metadata: ["cluster.node": "\(node)"])
                 perform(state.nodeDown(node))
             }
         }
+    }
+
+    /// The directory holds no parked session for a resume this node asked about.
+    public func clusterResumeRefused(_ request: ClusterResumeRequest) {
+        perform(state.clusterResumeRefused(request))
     }
 
     /// The directory refused a join this node asked for.
@@ -311,6 +323,12 @@ public actor SignalingHub {
             case .forward(let node, let delivery):
                 counters.countForward()
                 cluster?.publish(.delivery(node, delivery))
+            case .park(let parked):
+                cluster?.publish(.park(parked))
+            case .clusterResume(let request):
+                if cluster?.requestResume(request) != true {
+                    perform(state.clusterResumeRefused(request))
+                }
             }
         }
     }

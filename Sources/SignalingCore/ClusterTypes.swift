@@ -9,6 +9,10 @@ public struct NodeID: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { rawValue }
+
+    /// Where a session parked by a draining node waits to be resumed on another: deliveries for it go to the
+    /// directory's mailbox, not to a node.
+    public static let parked = NodeID("-")
 }
 
 /// A room member whose connection another node serves.
@@ -35,10 +39,74 @@ public struct RemoteMember: Equatable, Sendable {
 public enum RemoteDelivery: Equatable, Sendable {
     /// To one member (`to` in the sender's request, or a held message for a member who joined there).
     case direct(room: RoomName, from: SessionID, to: SessionID, data: JSONValue)
-    /// A message its sender broadcast while alone, held for `to`, the first member to join (it arrives unaddressed).
-    case held(room: RoomName, from: SessionID, to: SessionID, data: JSONValue)
-    /// To every member of `room` on the receiving node but the sender.
-    case broadcast(room: RoomName, from: SessionID, data: JSONValue)
+    /// An unaddressed message (a broadcast, or one held while its sender was alone) for the one member `to`.
+    case copy(room: RoomName, from: SessionID, to: SessionID, data: JSONValue)
+    /// To the members `to` of `room`, the ones the sender's node knows the receiving node serves.
+    case broadcast(room: RoomName, from: SessionID, data: JSONValue, to: [SessionID])
+
+    /// The member a single-recipient delivery is for.
+    public var recipient: SessionID? {
+        switch self {
+        case .direct(_, _, let to, _), .copy(_, _, let to, _): return to
+        case .broadcast: return nil
+        }
+    }
+
+    /// The message as its recipient sees it.
+    func message(for recipient: SessionID) -> ServerMessage {
+        switch self {
+        case .direct(let room, let from, let to, let data): return .message(room: room, from: from, to: to, data: data)
+        case .copy(let room, let from, _, let data), .broadcast(let room, let from, let data, _):
+            return .message(room: room, from: from, to: nil, data: data)
+        }
+    }
+}
+
+/// A session a draining node handed to the directory, to be resumed on another node with everything sent to it
+/// meanwhile.
+public struct ParkedSession: Equatable, Sendable {
+    /// How peers see it.
+    public var peer: PeerInfo
+    /// Its resume token (the directory keeps only a digest).
+    public var token: String
+    /// Its room.
+    public var room: RoomName
+    /// The room's capacity.
+    public var capacity: Int
+    /// The sequence number its next message gets.
+    public var nextSeq: UInt64
+    /// Sequenced messages it may not have received yet, oldest first.
+    public var history: [OutboundMessage]
+
+    /// Creates a parked session.
+    public init(peer: PeerInfo, token: String, room: RoomName, capacity: Int, nextSeq: UInt64, history: [OutboundMessage]) {
+        self.peer = peer
+        self.token = token
+        self.room = room
+        self.capacity = capacity
+        self.nextSeq = nextSeq
+        self.history = history
+    }
+}
+
+/// A resume whose token this node does not know: the directory may hold the session, parked by a draining node.
+public struct ClusterResumeRequest: Equatable, Sendable {
+    /// The resume token the client gave.
+    public var token: String
+    /// The last sequence number it has.
+    public var lastSeq: UInt64
+    /// The fresh session of the connection that asked.
+    public var session: SessionID
+    /// The client's request id.
+    public var requestID: JSONValue?
+
+    /// Creates a request.
+    public init(token: String, lastSeq: UInt64, session: SessionID, requestID: JSONValue?) {
+        self.token = token
+        self.lastSeq = lastSeq
+        self.session = session
+        self.requestID = requestID
+    }
 }
 
 /// A join the cluster directory must admit before the room core completes it: capacity, the room password and

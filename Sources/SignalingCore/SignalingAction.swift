@@ -10,6 +10,12 @@ public enum SignalingAction: Equatable, Sendable {
     /// Ask the cluster directory to admit a join; its answer comes back as ``SignalingState/clusterJoinAdmitted(_:room:now:)``
     /// or ``SignalingState/clusterJoinRefused(_:refusal:)``.
     case clusterJoin(ClusterJoinRequest)
-    /// Hand a relayed message to another node, after everything this node published before it.
+    /// Hand a relayed message to another node (or to a parked session's mailbox, ``NodeID/parked``), after
+    /// everything this node published before it.
     case forward(NodeID, RemoteDelivery)
+    /// Hand a session to the directory (this node is draining); its peers keep seeing it as a member.
+    case park(ParkedSession)
+    /// Ask the directory for a session parked by another node; the answer comes back as
+    /// ``SignalingState/clusterResumeClaimed(_:parked:mailbox:)`` or ``SignalingState/clusterResumeRefused(_:)``.
+    case clusterResume(ClusterResumeRequest)
 }

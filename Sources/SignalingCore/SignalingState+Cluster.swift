@@ -1,3 +1,5 @@
+import DequeModule
+
 /// The core as one node of a cluster. Members served by other nodes sit in their rooms' member lists like local
 /// ones, but their state (history, connection, rate limits) lives on their own node: what is delivered to them
 /// leaves as ``SignalingAction/forward(_:_:)``, and their entries and exits arrive as the events below, in the
@@ -106,7 +108,7 @@ extension SignalingState {
             deliver(.otherJoined(room: member.room, peer: member.peer), to: local, actions: &actions)
         }
         for message in held {
-            actions.append(.forward(member.node, .held(room: member.room, from: message.from, to: id, data: message.data)))
+            actions.append(.forward(member.node, .copy(room: member.room, from: message.from, to: id, data: message.data)))
         }
         return actions
     }
@@ -126,21 +128,150 @@ extension SignalingState {
         return actions
     }
 
-    /// A relayed message arrived from another node for this node's members.
+    /// A relayed message arrived from another node. Recipients this node serves get it; one that moved on since
+    /// the sender routed it (handed over by a draining node, resumed elsewhere) is forwarded to where it is now.
     public mutating func remoteDeliveryReceived(_ delivery: RemoteDelivery) -> [SignalingAction] {
         var actions: [SignalingAction] = []
         switch delivery {
-        case .direct(let room, let from, let to, let data):
-            guard sessions[to]?.room == room else { break }
-            deliver(.message(room: room, from: from, to: to, data: data), to: to, actions: &actions)
-        case .held(let room, let from, let to, let data):
-            guard sessions[to]?.room == room else { break }
-            deliver(.message(room: room, from: from, to: nil, data: data), to: to, actions: &actions)
-        case .broadcast(let room, let from, let data):
-            for member in rooms[room]?.members ?? [] where member != from && sessions[member] != nil {
-                deliver(.message(room: room, from: from, to: nil, data: data), to: member, actions: &actions)
+        case .direct(let room, _, let to, _), .copy(let room, _, let to, _):
+            guard isMember(to, of: room) else { break }
+            route(delivery, to: to, actions: &actions)
+        case .broadcast(let room, let from, let data, let recipients):
+            for recipient in recipients where recipient != from && isMember(recipient, of: room) {
+                route(.copy(room: room, from: from, to: recipient, data: data), to: recipient, actions: &actions)
             }
         }
+        return actions
+    }
+
+    private func isMember(_ id: SessionID, of room: RoomName) -> Bool {
+        sessions[id]?.room == room || remoteMembers[id]?.room == room
+    }
+
+    /// Delivers a single-recipient message wherever `id` is served: here, another node, or a parked session's
+    /// mailbox.
+    mutating func route(_ delivery: RemoteDelivery, to id: SessionID, actions: inout [SignalingAction]) {
+        if sessions[id] != nil {
+            deliver(delivery.message(for: id), to: id, actions: &actions)
+        } else if let remote = remoteMembers[id] {
+            actions.append(.forward(remote.node, delivery))
+        }
+    }
+
+    /// A broadcast from `sender` to the other `members` of a room: local ones directly, one copy per other node
+    /// naming the members it serves there, and one per parked member into its mailbox.
+    mutating func broadcast(
+        _ data: JSONValue, in room: RoomName, members: [SessionID], from sender: SessionID, actions: inout [SignalingAction]
+    ) {
+        var nodes: [(node: NodeID, members: [SessionID])] = []
+        for member in members where member != sender {
+            guard let remote = remoteMembers[member] else {
+                deliver(.message(room: room, from: sender, to: nil, data: data), to: member, actions: &actions)
+                continue
+            }
+            if remote.node == .parked {
+                actions.append(.forward(.parked, .copy(room: room, from: sender, to: member, data: data)))
+            } else if let index = nodes.firstIndex(where: { $0.node == remote.node }) {
+                nodes[index].members.append(member)
+            } else {
+                nodes.append((remote.node, [member]))
+            }
+        }
+        for (node, recipients) in nodes {
+            actions.append(.forward(node, .broadcast(room: room, from: sender, data: data, to: recipients)))
+        }
+    }
+
+    // MARK: Hand-over
+
+    /// While a cluster node drains, a session in a room whose connection ends is handed to the directory rather
+    /// than kept in grace here (this process is about to stop). `nil` when that does not apply.
+    mutating func parkIfHandingOver(_ id: SessionID) -> [SignalingAction]? {
+        guard isDraining, clusterStatus != .standalone, sessions[id]?.room != nil else { return nil }
+        var actions: [SignalingAction] = []
+        park(id, actions: &actions)
+        return actions
+    }
+
+    /// The drain is over: every session still in a room is handed to the directory, to be resumed on another node.
+    public mutating func parkAll() -> [SignalingAction] {
+        guard clusterStatus != .standalone else { return [] }
+        var actions: [SignalingAction] = []
+        for (id, session) in sessions where session.room != nil {
+            park(id, actions: &actions)
+        }
+        return actions
+    }
+
+    private mutating func park(_ id: SessionID, actions: inout [SignalingAction]) {
+        guard let session = sessions.removeValue(forKey: id), let name = session.room, let room = rooms[name] else { return }
+        tokens.removeValue(forKey: session.token)
+        if let connection = session.connection { connections.removeValue(forKey: connection) }
+        detachedSessions.remove(id)
+        // Peers keep it as a member: what is sent to it meanwhile waits in the directory's mailbox.
+        remoteMembers[id] = RemoteMember(peer: session.peerInfo, room: name, node: .parked, capacity: room.capacity)
+        actions.append(
+            .park(
+                ParkedSession(
+                    peer: session.peerInfo, token: session.token, room: name, capacity: room.capacity, nextSeq: session.nextSeq,
+                    history: Array(session.history))))
+    }
+
+    /// A member moved: parked by its draining node, or resumed on another one.
+    public mutating func remoteMemberMoved(_ id: SessionID, room: RoomName, to node: NodeID) {
+        guard remoteMembers[id]?.room == room else { return }
+        remoteMembers[id]?.node = node
+    }
+
+    /// The directory gave this node a parked session (its own `moved` notice has come back, so every change before
+    /// it has been applied): it becomes local, with what its mailbox held appended to its history, and the
+    /// connection that asked resumes it as from this node's own grace period.
+    public mutating func clusterResumeClaimed(
+        _ request: ClusterResumeRequest, parked: ParkedSession, mailbox: [RemoteDelivery], now: MonotonicTime
+    ) -> [SignalingAction] {
+        let id = parked.peer.id
+        remoteMembers.removeValue(forKey: id)
+        var room = rooms[parked.room] ?? Room(name: parked.room, capacity: parked.capacity, passwordDigest: nil)
+        if !room.members.contains(id) { room.members.append(id) }
+        rooms[parked.room] = room
+        let fresh = sessions[request.session]
+        var session = Session(
+            id: id, token: parked.token, address: fresh?.address ?? ClientAddress("unknown"), connection: ConnectionID(0),
+            bucket: fresh?.bucket ?? TokenBucket(rate: configuration.messageRate, burst: configuration.messageBurst, now: now))
+        session.connection = nil  // in grace until the connection that asked takes it over below
+        session.room = parked.room
+        session.name = parked.peer.name
+        session.identity = parked.peer.identity
+        session.canPublish = parked.peer.canPublish
+        session.nextSeq = parked.nextSeq
+        session.history = Deque(parked.history)
+        session.graceDeadline = now.advanced(by: configuration.gracePeriod)
+        sessions[id] = session
+        tokens[parked.token] = id
+        detachedSessions.insert(id)
+        var actions: [SignalingAction] = []
+        for delivery in mailbox {
+            deliver(delivery.message(for: id), to: id, actions: &actions)
+        }
+        guard let fresh, fresh.pendingResume, let connection = fresh.connection else { return actions }
+        sessions[request.session]?.pendingResume = false
+        membershipChanges.append(.entered(session: id, room: parked.room, name: parked.peer.name, connection: connection))
+        handleResume(
+            token: parked.token, lastSeq: request.lastSeq, requestID: request.requestID, session: request.session,
+            connection: connection, actions: &actions)
+        return actions
+    }
+
+    /// The directory holds no session for a resume token.
+    public mutating func clusterResumeRefused(_ request: ClusterResumeRequest) -> [SignalingAction] {
+        guard sessions[request.session]?.pendingResume == true, let connection = sessions[request.session]?.connection else {
+            return []
+        }
+        sessions[request.session]?.pendingResume = false
+        var actions: [SignalingAction] = []
+        let error = SignalingError(
+            .resumeFailed, "unknown resume token, or its grace period has ended", requestType: "resume", requestID: request.requestID)
+        reply(.error(error), on: connection, actions: &actions)
         return actions
     }
 

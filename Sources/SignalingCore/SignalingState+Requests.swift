@@ -50,6 +50,7 @@ extension SignalingState {
         if let pending = session.pendingJoin {
             return fail(.alreadyInRoom, "a join of room '\(pending)' is in progress")
         }
+        if session.pendingResume { return fail(.alreadyInRoom, "a resume is in progress") }
         // Joins are limited per address before any password check, so passwords cannot be guessed quickly.
         var bucket =
             joinBuckets[session.address]
@@ -166,26 +167,11 @@ extension SignalingState {
             guard to != id, room.members.contains(to) else {
                 return fail(.unknownPeer, "'\(to.rawValue.prefix(128))' is not another member of room '\(roomName)'")
             }
-            if let remote = remoteMembers[to] {
-                actions.append(.forward(remote.node, .direct(room: roomName, from: id, to: to, data: data)))
-            } else {
-                deliver(.message(room: roomName, from: id, to: to, data: data), to: to, actions: &actions)
-            }
+            route(.direct(room: roomName, from: id, to: to, data: data), to: to, actions: &actions)
             return
         }
         guard room.members.count == 1 else {
-            var nodes: [NodeID] = []
-            for member in room.members where member != id {
-                if let remote = remoteMembers[member] {
-                    // One copy per node, in the order its first member joined; that node fans it out.
-                    if !nodes.contains(remote.node) { nodes.append(remote.node) }
-                } else {
-                    deliver(.message(room: roomName, from: id, to: nil, data: data), to: member, actions: &actions)
-                }
-            }
-            for node in nodes {
-                actions.append(.forward(node, .broadcast(room: roomName, from: id, data: data)))
-            }
+            broadcast(data, in: roomName, members: room.members, from: id, actions: &actions)
             return
         }
         // Alone: hold the message for the next member, in order, for a bounded time.

@@ -14,6 +14,12 @@ extension SignalingState {
         // Told to reconnect elsewhere: a resume here would only be cut off when the drain ends.
         if isDraining { return fail(.serverDraining, "this server is shutting down; join through another node") }
         guard let targetID = tokens[token], targetID != freshID, var target = sessions[targetID] else {
+            if clusterStatus == .connected, tokens[token] == nil, sessions[freshID]?.pendingResume == false {
+                // Perhaps a session a draining node handed over: the directory knows.
+                sessions[freshID]?.pendingResume = true
+                actions.append(.clusterResume(ClusterResumeRequest(token: token, lastSeq: lastSeq, session: freshID, requestID: requestID)))
+                return
+            }
             return fail(.resumeFailed, "unknown resume token, or its grace period has ended")
         }
         guard lastSeq < target.nextSeq else {

@@ -92,6 +92,7 @@ public struct SignalingState: Sendable {
         guard session.room != nil else {
             return removeSession(id, reason: .closed)
         }
+        if let actions = parkIfHandingOver(id) { return actions }
         session.connection = nil
         session.graceDeadline = now.advanced(by: configuration.gracePeriod)
         sessions[id] = session
@@ -100,8 +101,10 @@ public struct SignalingState: Sendable {
     }
 
     /// The client closed its connection cleanly: it leaves at once, and its peers see `bye` now.
+    /// While a cluster node drains, a client closing to reconnect elsewhere is handed over, not removed.
     public mutating func connectionClosed(_ connection: ConnectionID, now: MonotonicTime) -> [SignalingAction] {
         guard let id = connections.removeValue(forKey: connection) else { return [] }
+        if let actions = parkIfHandingOver(id) { return actions }
         return removeSession(id, reason: .closed)
     }
 
@@ -196,6 +199,8 @@ struct Session: Sendable {
     var graceDeadline: MonotonicTime?
     /// A room whose join awaits the cluster directory's answer.
     var pendingJoin: RoomName?
+    /// Its resume of a session parked elsewhere awaits the directory's answer.
+    var pendingResume = false
 
     init(id: SessionID, token: String, address: ClientAddress, connection: ConnectionID, bucket: TokenBucket) {
         self.id = id

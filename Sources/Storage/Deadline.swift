@@ -6,6 +6,7 @@ public struct DatabaseTimeout: Error, CustomStringConvertible {
 /// Runs `body`, cancelling it and throwing ``DatabaseTimeout`` after `duration`: a database that stopped answering
 /// (postgres-nio's pool waits for a connection rather than failing) must not hold a client's join, or a cluster
 /// node's writer, forever.
+@discardableResult
 public func withDeadline<Result: Sendable>(_ duration: Duration, _ body: @escaping @Sendable () async throws -> Result) async throws
     -> Result
 {

@@ -44,10 +44,12 @@ struct RelayLoadOptions: ParsableArguments {
         }
     }
 
-    /// Runs the load over `wireProtocol` at `url`; exits with code 2 when anything was lost or failed.
-    func run(_ wireProtocol: SignalingBenchmark.WireProtocol, url: String) async throws {
+    /// Runs the load over `wireProtocol` at `url` (odd peers at `secondURL` when given); exits with code 2 when
+    /// anything was lost or failed.
+    func run(_ wireProtocol: SignalingBenchmark.WireProtocol, url: String, secondURL: String? = nil) async throws {
         let benchmark = SignalingBenchmark(
-            protocolKind: wireProtocol, url: url, connections: connections / 2 * 2, rate: rate, duration: .seconds(duration),
+            protocolKind: wireProtocol, url: url, secondURL: secondURL, connections: connections / 2 * 2, rate: rate,
+            duration: .seconds(duration),
             drain: .seconds(drain), connectRate: connectRate, payloadBytes: payloadBytes, serverPID: serverPid,
             roomPrefix: roomPrefix)
         let result = try await benchmark.run()
@@ -68,10 +70,15 @@ struct SignalingBenchCommand: AsyncParsableCommand {
     @Option(help: "WebSocket URL of the server's /ws endpoint.")
     var url = "ws://127.0.0.1:8080/ws"
 
+    @Option(
+        name: .customLong("second-url"),
+        help: "The /ws URL of another node of the same cluster: every room's second peer connects there, so all traffic crosses nodes.")
+    var secondURL: String?
+
     @OptionGroup var load: RelayLoadOptions
 
     func run() async throws {
-        try await load.run(.native, url: url)
+        try await load.run(.native, url: url, secondURL: secondURL)
     }
 }
 

@@ -486,6 +486,8 @@ struct ServeCommand: AsyncParsableCommand {
             var settings = ClusterSettings(nodeName: nodeName ?? ProcessInfo.processInfo.hostName)
             settings.deadAfter = .milliseconds(Int(clusterDeadAfter * 1000))
             settings.heartbeatInterval = settings.deadAfter / 5
+            // A session handed over by a draining node may resume elsewhere as long as a dropped one may here.
+            settings.parkedLifetime = .milliseconds(Int(max(gracePeriod, 1) * 1000))
             configuration.cluster = ClusterConfiguration(location: postgres, settings: settings)
         } else {
             logger.info("single node: clustering needs a PostgreSQL --database that the nodes share")

@@ -21,6 +21,8 @@ struct SignalingBenchmark: Sendable {
 
     let protocolKind: WireProtocol
     let url: String
+    /// Where peers with odd indexes connect instead (another node of a cluster), so every room spans two nodes.
+    let secondURL: String?
     let connections: Int
     let rate: Double
     let duration: Duration
@@ -101,10 +103,11 @@ struct SignalingBenchmark: Sendable {
         defer { Task { await progress.arriveAtRemaining() } }
         let room = "\(roomPrefix)-\(index / 2)"
         let run = PeerRun(index: index, epoch: epoch, progress: progress, monitor: monitor, padding: padding)
+        let url = index % 2 == 1 ? secondURL ?? url : url
         do {
             switch protocolKind {
             case .native:
-                return try await nativePeer(room: room, run: run)
+                return try await nativePeer(room: room, url: url, run: run)
             case .socketIO:
                 return try await SocketIOBenchConnection.withConnection(url: url) { connection in
                     var stats = PeerStats()
@@ -133,7 +136,7 @@ struct SignalingBenchmark: Sendable {
         let padding: String
     }
 
-    private func nativePeer(room: String, run: PeerRun) async throws -> PeerStats {
+    private func nativePeer(room: String, url: String, run: PeerRun) async throws -> PeerStats {
         var configuration = SignalingClient.Configuration()
         configuration.reconnect = false
         configuration.acknowledgementInterval = .seconds(2)

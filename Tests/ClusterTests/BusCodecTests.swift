@@ -18,8 +18,9 @@ import Testing
             .joined(RemoteMember(peer: PeerInfo(id: SessionID("s2"), name: nil), room: room, node: b, capacity: 8)),
             .left(SessionID("s1"), room: room, reason: .evicted),
             .delivery(.direct(room: room, from: SessionID("s1"), to: SessionID("s2"), data: ["sdp": "v=0\r\n", "n": 1])),
-            .delivery(.held(room: room, from: SessionID("s1"), to: SessionID("s2"), data: "held")),
-            .delivery(.broadcast(room: room, from: SessionID("s2"), data: [1, 2.5, nil, true])),
+            .delivery(.copy(room: room, from: SessionID("s1"), to: SessionID("s2"), data: "held")),
+            .moved(SessionID("s1"), room: room, node: .parked),
+            .delivery(.broadcast(room: room, from: SessionID("s2"), data: [1, 2.5, nil, true], to: [SessionID("s1"), SessionID("s3")])),
             .nodeDown(b),
         ]
     }
@@ -43,10 +44,10 @@ import Testing
     @Test func consecutiveEventsForOneTargetShareABatchAndOrderIsKept() throws {
         var batcher = BusBatcher(node: a)
         let publications: [ClusterPublication] = [
-            .delivery(b, .broadcast(room: room, from: SessionID("s1"), data: 1)),
-            .delivery(b, .broadcast(room: room, from: SessionID("s1"), data: 2)),
+            .delivery(b, .broadcast(room: room, from: SessionID("s1"), data: 1, to: [SessionID("s2")])),
+            .delivery(b, .broadcast(room: room, from: SessionID("s1"), data: 2, to: [SessionID("s2")])),
             .left(SessionID("s1"), room: room, reason: .left),
-            .delivery(b, .broadcast(room: room, from: SessionID("s1"), data: 1)),
+            .delivery(b, .broadcast(room: room, from: SessionID("s1"), data: 1, to: [SessionID("s2")])),
         ]
         let batches = batcher.encode(publications)
         #expect(batches.count == 3)
@@ -59,7 +60,9 @@ import Testing
     @Test func batchesStayUnderTheNotificationLimit() throws {
         var batcher = BusBatcher(node: a)
         let data = JSONValue.string(String(repeating: "x", count: 1_000))
-        let publications = (0..<40).map { _ in ClusterPublication.delivery(b, .broadcast(room: room, from: SessionID("s1"), data: data)) }
+        let publications = (0..<40).map { _ in
+            ClusterPublication.delivery(b, .broadcast(room: room, from: SessionID("s1"), data: data, to: [SessionID("s2")]))
+        }
         let batches = batcher.encode(publications)
         #expect(batches.count > 1)
         #expect(batches.allSatisfy { $0.fitsNotification })
@@ -77,7 +80,10 @@ import Testing
         "sb1 a * 1\n[{\"t\":\"q\"}]", "sb1 a * 1\n[{\"t\":\"j\",\"s\":\"x\",\"r\":\"room\",\"n\":\"a\",\"c\":0}]",
         "sb1 a * 1\n[{\"t\":\"l\",\"s\":\"x\",\"r\":\"room\",\"why\":\"bored\"}]",
         "sb1 a * 1\n[{\"t\":\"m\",\"r\":\"room\",\"f\":\"x\",\"to\":\"y\"}]",
-        "sb1 a * 1\n[{\"t\":\"b\",\"r\":\"bad room name!\",\"f\":\"x\",\"d\":1}]", "sb1 a * 1\n@0", "sb1 a * 1\n@x",
+        "sb1 a * 1\n[{\"t\":\"b\",\"r\":\"bad room name!\",\"f\":\"x\",\"d\":1,\"to\":[]}]",
+        "sb1 a * 1\n[{\"t\":\"b\",\"r\":\"room\",\"f\":\"x\",\"d\":1}]",
+        "sb1 a * 1\n[{\"t\":\"b\",\"r\":\"room\",\"f\":\"x\",\"d\":1,\"to\":[1]}]",
+        "sb1 a * 1\n[{\"t\":\"v\",\"s\":\"x\",\"r\":\"room\"}]", "sb1 a * 1\n@0", "sb1 a * 1\n@x",
         "sb1 a * 1\n[{\"t\":\"x\"}",
     ])
     func malformedPayloadsAreRefused(payload: String) {
@@ -93,6 +99,27 @@ import Testing
                 bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
             }
             _ = try? BusBatch(parsing: String(decoding: bytes, as: UTF8.self))
+        }
+    }
+}
+
+/// What the directory keeps of a parked session.
+@Suite struct ParkedSessionStateTests {
+    @Test func stateRoundTripsWithItsHistory() throws {
+        let room = RoomName("room")!
+        let history = [
+            OutboundMessage(seq: 4, message: .message(room: room, from: SessionID("p"), to: nil, data: ["sdp": "v=0\r\n"])),
+            OutboundMessage(seq: 5, message: .bye(room: room, id: SessionID("q"), reason: .left)),
+        ]
+        let parked = ParkedSession(
+            peer: PeerInfo(id: SessionID("s"), name: "Ada", identity: "ada", canPublish: false), token: "secret-token", room: room,
+            capacity: 3, nextSeq: 6, history: history)
+        let restored = try ParkedSession(session: SessionID("s"), room: room, token: "secret-token", storedState: parked.storedState)
+        #expect(restored == parked)
+        #expect(!parked.storedState.contains("secret-token"), "the resume token is a secret: only its digest is stored")
+        #expect(ParkedSession.tokenDigest("secret-token").count == 64)
+        #expect(throws: BusDecodingError.self) {
+            try ParkedSession(session: SessionID("s"), room: room, token: "t", storedState: "{\"capacity\":1}")
         }
     }
 }

@@ -15,6 +15,10 @@ struct CoreHarness {
     var clusterJoins: [ClusterJoinRequest] = []
     /// Messages handed to other nodes, in order.
     var forwarded: [(NodeID, RemoteDelivery)] = []
+    /// Sessions handed to the directory, in order.
+    var parked: [ParkedSession] = []
+    /// Resumes handed to the directory, in order.
+    var clusterResumes: [ClusterResumeRequest] = []
 
     init(configure: (inout SignalingConfiguration) -> Void = { _ in }) {
         var configuration = SignalingConfiguration()
@@ -62,6 +66,8 @@ struct CoreHarness {
             case .close(let connection, let error): closed[connection] = error
             case .clusterJoin(let request): clusterJoins.append(request)
             case .forward(let node, let delivery): forwarded.append((node, delivery))
+            case .park(let session): parked.append(session)
+            case .clusterResume(let request): clusterResumes.append(request)
             }
         }
     }

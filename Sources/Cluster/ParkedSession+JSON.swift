@@ -1,0 +1,46 @@
+import Crypto
+import SignalingCore
+
+extension ParkedSession {
+    /// What the directory stores of a parked session beside its id, room and token digest: how peers see it, the
+    /// room's capacity, its next sequence number and its history as the wire frames it would have been sent.
+    public var storedState: String {
+        var object: [String: JSONValue] = [
+            "capacity": .integer(Int64(capacity)), "next_seq": .integer(Int64(clamping: nextSeq)),
+            "publish": .bool(peer.canPublish), "history": .array(history.map { .string($0.json) }),
+        ]
+        if let name = peer.name { object["name"] = .string(name) }
+        if let identity = peer.identity { object["identity"] = .string(identity) }
+        return JSONValue.object(object).serialized
+    }
+
+    /// Reads a stored state back; `token` is the one the resuming client gave (only its digest is stored).
+    public init(session: SessionID, room: RoomName, token: String, storedState: String) throws(BusDecodingError) {
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: storedState)
+        } catch {
+            throw BusDecodingError("a parked session's state is not JSON: \(error)")
+        }
+        guard let capacity = value["capacity"]?.integerValue, capacity > 0, let nextSeq = value["next_seq"]?.integerValue, nextSeq > 0,
+            case .array(let frames)? = value["history"]
+        else { throw BusDecodingError("a parked session's state lacks its fields") }
+        var history: [OutboundMessage] = []
+        for frame in frames {
+            guard let text = frame.stringValue, let message = try? OutboundMessage.decode(Array(text.utf8)) else {
+                throw BusDecodingError("a parked session's history holds an unreadable frame")
+            }
+            history.append(message)
+        }
+        self.init(
+            peer: PeerInfo(
+                id: session, name: value["name"]?.stringValue, identity: value["identity"]?.stringValue,
+                canPublish: value["publish"] != .bool(false)),
+            token: token, room: room, capacity: Int(clamping: capacity), nextSeq: UInt64(nextSeq), history: history)
+    }
+
+    /// The digest the directory finds a parked session by: its resume token is a secret, so it is not stored.
+    public static func tokenDigest(_ token: String) -> String {
+        hexString(Array(SHA256.hash(data: Array(token.utf8))))
+    }
+}
