@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import time
+import urllib.request
 
 import aiohttp
 import pytest
@@ -307,6 +308,16 @@ def test_readyz_metrics_and_admin_api_see_the_cluster(cluster):
         _, metrics = http_get(a.port, "/metrics")
         assert "switchboard_cluster_connected 1" in metrics
         assert "switchboard_cluster_remote_members 1" in metrics
+        # A kick through alpha's API removes Bo on beta: Bo is told and closed, Ada sees bye.
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{a.port}/api/admin/rooms/seen/members/{joined_b['id']}", method="DELETE",
+            headers={"Authorization": "Bearer admin-secret-0123456789"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 204
+        kicked = await recv_json(ws_b)
+        assert kicked["type"] == "error" and kicked["code"] == "kicked"
+        bye = await recv_json(ws_a)
+        assert bye["type"] == "bye" and bye["id"] == joined_b["id"] and bye["reason"] == "removed", bye
         for ws in (ws_a, ws_b):
             await ws.close()
 
@@ -459,6 +470,34 @@ def test_drain_hands_sessions_over_to_another_node(cluster):
     asyncio.run(scenario())
     assert a.proc.wait(timeout=20) == 0
     assert "cluster node left" in a.log()
+
+
+def test_a_dropped_client_resumes_on_another_node_without_loss(cluster):
+    a, b = cluster.start_all("alpha", "beta")
+
+    async def scenario():
+        ws_ada, joined_ada = await join(a.url, "drop", "Ada")
+        ws_bo, joined_bo = await join(b.url, "drop", "Bo")
+        await recv_json(ws_ada)
+        await send_json(ws_bo, {"type": "message", "data": "seen"})
+        last = (await recv_json(ws_ada))["seq"]
+        ws_ada.transport.abort()  # the network drops: no close frame
+        for n in range(5):
+            await send_json(ws_bo, {"type": "message", "data": n})
+        # The load balancer sends the reconnecting client to the other node.
+        again = await connect(b.url)
+        await send_json(again, {"type": "resume", "token": joined_ada["token"], "last_seq": last})
+        answer = await recv_json(again, timeout=10)
+        assert answer["type"] == "resumed" and answer["id"] == joined_ada["id"], answer
+        assert [(await recv_json(again))["data"] for _ in range(5)] == list(range(5))
+        await send_json(again, {"type": "message", "data": "back"})
+        relayed = await recv_json(ws_bo)
+        assert relayed["data"] == "back" and relayed["from"] == joined_ada["id"]
+        await assert_silent(ws_bo, 0.3)
+        for ws in (again, ws_bo):
+            await ws.close()
+
+    asyncio.run(scenario())
 
 
 def test_a_handed_over_session_nobody_resumes_leaves_after_the_grace_period(cluster):

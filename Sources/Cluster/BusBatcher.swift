@@ -75,6 +75,8 @@ public struct BusBatcher: Sendable {
         case .left(let session, let room, let reason): return (nil, .left(session, room: room, reason: reason))
         case .delivery(let node, let delivery): return (node, .delivery(delivery))
         case .park(let parked): return (nil, .moved(parked.peer.id, room: parked.room, node: .parked))
+        case .kick(let session, let room, .parked): return (nil, .left(session, room: room, reason: .removed))
+        case .kick(let session, _, let node): return (node, .kick(session))
         }
     }
 }

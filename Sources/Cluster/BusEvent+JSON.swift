@@ -26,6 +26,8 @@ extension BusEvent {
             ]
         case .moved(let session, let room, let node):
             return ["t": "v", "s": .string(session.rawValue), "r": .string(room.rawValue), "n": .string(node.rawValue)]
+        case .kick(let session):
+            return ["t": "k", "s": .string(session.rawValue)]
         case .nodeDown(let node):
             return ["t": "x", "n": .string(node.rawValue)]
         }
@@ -75,6 +77,8 @@ extension BusEvent {
             self = .delivery(.broadcast(room: try room(), from: try session("f"), data: try data(), to: recipients))
         case "v":
             self = .moved(try session("s"), room: try room(), node: NodeID(try text("n")))
+        case "k":
+            self = .kick(try session("s"))
         case "x":
             self = .nodeDown(NodeID(try text("n")))
         default:

@@ -10,6 +10,8 @@ public enum BusEvent: Equatable, Sendable {
     case delivery(RemoteDelivery)
     /// A member moved: parked by its draining node (``NodeID/parked``), or resumed on `node`.
     case moved(SessionID, room: RoomName, node: NodeID)
+    /// An administrator elsewhere removed a member the batch's target node serves.
+    case kick(SessionID)
     /// A node was declared dead.
     case nodeDown(NodeID)
 }

@@ -210,6 +210,14 @@ extension PostgresCluster {
         return session
     }
 
+    /// Forgets a parked session: its state, its member row and its mailbox.
+    func removeParked(_ session: String, connection: PostgresConnection) async throws {
+        try await connection.query("DELETE FROM cluster_sessions WHERE session = \(session)", logger: quietLogger)
+        try await connection.query(
+            "DELETE FROM cluster_members WHERE session = \(session) AND node = \(NodeID.parked.rawValue)", logger: quietLogger)
+        try await connection.query("DELETE FROM cluster_mailbox WHERE session = \(session)", logger: quietLogger)
+    }
+
     /// Parks a session: its state goes to the directory and its member row to the mailbox's care.
     private func park(_ parked: ParkedSession, connection: PostgresConnection) async throws {
         try await connection.query(
@@ -306,7 +314,9 @@ extension PostgresCluster {
                 continue
             case .park(let parked):
                 try await park(parked, connection: connection)
-            case .delivery:
+            case .kick(let session, _, .parked):
+                try await removeParked(session.rawValue, connection: connection)
+            case .delivery, .kick:
                 break
             }
             events.append(BusBatcher.event(of: publication))
@@ -389,10 +399,7 @@ extension PostgresCluster {
             }
             var events: [(NodeID?, BusEvent)] = []
             for (session, room) in expired {
-                try await connection.query("DELETE FROM cluster_sessions WHERE session = \(session)", logger: quietLogger)
-                try await connection.query(
-                    "DELETE FROM cluster_members WHERE session = \(session) AND node = \(NodeID.parked.rawValue)", logger: quietLogger)
-                try await connection.query("DELETE FROM cluster_mailbox WHERE session = \(session)", logger: quietLogger)
+                try await removeParked(session, connection: connection)
                 if let room = RoomName(room) { events.append((nil, .left(SessionID(session), room: room, reason: .timeout))) }
             }
             try await notify(events, connection: connection)

@@ -182,6 +182,8 @@ extension PostgresCluster {
                 }
             case .moved(let session, let room, let target):
                 events.append(.memberMoved(session, room: room, node: target))
+            case .kick(let session):
+                events.append(.kick(session))
             case .nodeDown(let dead) where dead == node:
                 await hub.clusterReceived(events)
                 throw ResynchroniseNeeded()

@@ -23,6 +23,8 @@ public enum ClusterPublication: Equatable, Sendable {
     case delivery(NodeID, RemoteDelivery)
     /// A local session handed to the directory while this node drains.
     case park(ParkedSession)
+    /// An administrator here removed a member that `node` serves (or the directory holds, ``NodeID/parked``).
+    case kick(SessionID, room: RoomName, node: NodeID)
 }
 
 /// What the directory tells a node, in the order it was committed.
@@ -39,6 +41,8 @@ public enum ClusterEvent: Equatable, Sendable {
     case memberMoved(SessionID, room: RoomName, node: NodeID)
     /// A resume this node asked for claimed a parked session, with what its mailbox held.
     case resumeClaimed(ClusterResumeRequest, ParkedSession, mailbox: [RemoteDelivery])
+    /// An administrator on another node removed a member this node serves.
+    case kick(SessionID)
     /// A node stopped heartbeating and was declared dead.
     case nodeDown(NodeID)
 }

@@ -155,10 +155,14 @@ public actor SignalingHub {
         }
     }
 
-    /// Removes a session (admin kick); `false` when there is none.
+    /// Removes a session (admin kick), on whichever node of a cluster serves it; `false` when there is none.
     public func kick(_ session: SessionID) -> Bool {
         guard let actions = state.sessionRemoved(session, error: SignalingError(.kicked, "removed by an administrator")) else {
-            return false
+            // Another node's member: that node removes it (its peers everywhere then see `bye`).
+            guard let cluster, let remote = state.remoteMember(session) else { return false }
+            logger.notice("session kick sent to its node", metadata: ["sig.session": "\(session)", "cluster.node": "\(remote.node)"])
+            cluster.publish(.kick(session, room: remote.room, node: remote.node))
+            return true
         }
         logger.notice("session kicked", metadata: ["sig.session": "\(session)"])
         perform(actions)
@@ -231,6 +235,8 @@ public actor SignalingHub {
             case .resumeClaimed(let request, let parked, let mailbox):
                 logger.info("session handed over from another node", metadata: ["sig.session": "\(parked.peer.id)"])
                 perform(state.clusterResumeClaimed(request, parked: parked, mailbox: mailbox, now: clock.now()))
+            case .kick(let session):
+                _ = kick(session)
             case .nodeDown(let node):
                 logger.notice("cluster node down: its members leave their rooms", metadata: ["cluster.node": "\(node)"])
                 perform(state.nodeDown(node))

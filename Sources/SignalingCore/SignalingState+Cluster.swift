@@ -15,6 +15,11 @@ extension SignalingState {
         sessions[id]?.pendingJoin
     }
 
+    /// A member another node serves (or the directory holds), as this node knows it.
+    public func remoteMember(_ id: SessionID) -> RemoteMember? {
+        remoteMembers[id]
+    }
+
     /// Members of other nodes this node knows of.
     public var remoteMemberCount: Int { remoteMembers.count }
 
@@ -184,10 +189,12 @@ extension SignalingState {
 
     // MARK: Hand-over
 
-    /// While a cluster node drains, a session in a room whose connection ends is handed to the directory rather
-    /// than kept in grace here (this process is about to stop). `nil` when that does not apply.
-    mutating func parkIfHandingOver(_ id: SessionID) -> [SignalingAction]? {
-        guard isDraining, clusterStatus != .standalone, sessions[id]?.room != nil else { return nil }
+    /// A cluster node hands a session in a room to the directory when its connection drops (the client may come
+    /// back through any node) and, while draining, when it closes too (this process is about to stop). `nil` when
+    /// that does not apply: standalone, or the directory away (the session then waits out its grace here).
+    mutating func parkIfHandingOver(_ id: SessionID, connectionLost: Bool) -> [SignalingAction]? {
+        guard clusterStatus != .standalone, sessions[id]?.room != nil else { return nil }
+        guard isDraining || (connectionLost && clusterStatus == .connected) else { return nil }
         var actions: [SignalingAction] = []
         park(id, actions: &actions)
         return actions

@@ -86,13 +86,14 @@ public struct SignalingState: Sendable {
         return []
     }
 
-    /// The connection dropped without a clean close: a session in a room waits out its grace period.
+    /// The connection dropped without a clean close: a session in a room waits out its grace period (a cluster node
+    /// hands it to the directory instead, so the client may resume on any node).
     public mutating func connectionLost(_ connection: ConnectionID, now: MonotonicTime) -> [SignalingAction] {
         guard let id = connections.removeValue(forKey: connection), var session = sessions[id] else { return [] }
         guard session.room != nil else {
             return removeSession(id, reason: .closed)
         }
-        if let actions = parkIfHandingOver(id) { return actions }
+        if let actions = parkIfHandingOver(id, connectionLost: true) { return actions }
         session.connection = nil
         session.graceDeadline = now.advanced(by: configuration.gracePeriod)
         sessions[id] = session
@@ -104,7 +105,7 @@ public struct SignalingState: Sendable {
     /// While a cluster node drains, a client closing to reconnect elsewhere is handed over, not removed.
     public mutating func connectionClosed(_ connection: ConnectionID, now: MonotonicTime) -> [SignalingAction] {
         guard let id = connections.removeValue(forKey: connection) else { return [] }
-        if let actions = parkIfHandingOver(id) { return actions }
+        if let actions = parkIfHandingOver(id, connectionLost: false) { return actions }
         return removeSession(id, reason: .closed)
     }
 

@@ -48,6 +48,25 @@ import Testing
         #expect(harness.state.sessionCount == 0)
     }
 
+    @Test func aDroppedConnectionIsHandedOverButACleanCloseLeaves() {
+        var harness = CoreHarness()
+        harness.state.clusterStatusChanged(.connected)
+        let a = member(&harness)
+        let b = member(&harness)
+        let c = member(&harness)
+        _ = harness.take(c)
+        harness.lose(a)
+        #expect(harness.parked.map(\.peer.id) == [harness.session(a)])
+        #expect(harness.take(c).isEmpty)
+        harness.close(b)
+        #expect(harness.take(c) == [.bye(room: room, id: harness.session(b), reason: .closed)])
+        // Without the directory, a dropped session waits out its grace period here instead.
+        harness.state.clusterStatusChanged(.disconnected)
+        harness.lose(c)
+        #expect(harness.parked.count == 1)
+        #expect(harness.state.connection(of: harness.session(c)) == nil && harness.state.room(of: harness.session(c)) == room)
+    }
+
     @Test func aClaimedSessionResumesWithItsHistoryAndMailbox() {
         var harness = CoreHarness()
         harness.state.clusterStatusChanged(.connected)
