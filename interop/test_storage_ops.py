@@ -168,7 +168,10 @@ def test_a_real_call_is_recorded_and_counted(backend, tmp_path):
     db = make_database(backend, tmp_path)
     server = start_server(tmp_path / "srv", [*db, "--log-format", "json"])
     try:
-        assert http_get(server.port, "/readyz") == (200, "ready\n")
+        # A PostgreSQL node is a cluster node: ready once its directory connection is up, and it says which node.
+        status, body = wait_for(lambda: (lambda r: r if r[0] == 200 else None)(http_get(server.port, "/readyz")), timeout=10)
+        assert body.splitlines()[0] == "ready"
+        assert body == "ready\n" if backend == "sqlite" else "0 peer(s) alive" in body
         assert http_get(server.port, "/healthz")[0] == 200
         before = http_get(server.port, "/metrics")[1]
         alice, during = asyncio.run(call(server.url, "recorded", server.port))

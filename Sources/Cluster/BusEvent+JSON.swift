@@ -28,6 +28,8 @@ extension BusEvent {
             return ["t": "v", "s": .string(session.rawValue), "r": .string(room.rawValue), "n": .string(node.rawValue)]
         case .kick(let session):
             return ["t": "k", "s": .string(session.rawValue)]
+        case .handOver(let session):
+            return ["t": "o", "s": .string(session.rawValue)]
         case .nodeDown(let node):
             return ["t": "x", "n": .string(node.rawValue)]
         }
@@ -79,6 +81,8 @@ extension BusEvent {
             self = .moved(try session("s"), room: try room(), node: NodeID(try text("n")))
         case "k":
             self = .kick(try session("s"))
+        case "o":
+            self = .handOver(try session("s"))
         case "x":
             self = .nodeDown(NodeID(try text("n")))
         default:

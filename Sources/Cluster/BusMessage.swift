@@ -12,6 +12,8 @@ public enum BusEvent: Equatable, Sendable {
     case moved(SessionID, room: RoomName, node: NodeID)
     /// An administrator elsewhere removed a member the batch's target node serves.
     case kick(SessionID)
+    /// A resume elsewhere names a session the batch's target node serves: it should park it.
+    case handOver(SessionID)
     /// A node was declared dead.
     case nodeDown(NodeID)
 }

@@ -16,7 +16,9 @@ enum ClusterSchema {
             session TEXT PRIMARY KEY, room TEXT NOT NULL, node TEXT NOT NULL, name TEXT, identity TEXT,
             can_publish BOOLEAN NOT NULL, joined_at TIMESTAMPTZ NOT NULL DEFAULT now())
         """,
+        "ALTER TABLE cluster_members ADD COLUMN IF NOT EXISTS token_digest TEXT",
         "CREATE INDEX IF NOT EXISTS cluster_members_room ON cluster_members (room)",
+        "CREATE INDEX IF NOT EXISTS cluster_members_token ON cluster_members (token_digest)",
         "CREATE INDEX IF NOT EXISTS cluster_members_node ON cluster_members (node)",
         """
         CREATE UNLOGGED TABLE IF NOT EXISTS cluster_sessions (

@@ -46,12 +46,13 @@ extension PostgresCluster {
     }
 
     /// Lists `member` in the directory.
-    func insert(_ member: RemoteMember, connection: PostgresConnection) async throws {
+    func insert(_ member: RemoteMember, token: String? = nil, connection: PostgresConnection) async throws {
+        let digest = token.map(ParkedSession.tokenDigest)
         try await connection.query(
             """
-            INSERT INTO cluster_members (session, room, node, name, identity, can_publish)
+            INSERT INTO cluster_members (session, room, node, name, identity, can_publish, token_digest)
             VALUES (\(member.peer.id.rawValue), \(member.room.rawValue), \(member.node.rawValue), \(member.peer.name),
-                \(member.peer.identity), \(member.peer.canPublish))
+                \(member.peer.identity), \(member.peer.canPublish), \(digest))
             ON CONFLICT (session) DO UPDATE SET room = excluded.room, node = excluded.node
             """, logger: quietLogger)
     }
@@ -143,7 +144,7 @@ extension PostgresCluster {
                 """, logger: quietLogger)
         }
         let member = RemoteMember(peer: request.peer, room: request.room, node: node, capacity: capacity)
-        try await insert(member, connection: connection)
+        try await insert(member, token: request.token.isEmpty ? nil : request.token, connection: connection)
         var events: [(NodeID?, BusEvent)] = evicted.map { (nil, .left($0.0, room: request.room, reason: .evicted)) }
         events.append((nil, .joined(member)))
         try await notify(events, connection: connection)
@@ -156,31 +157,35 @@ extension PostgresCluster {
     /// row moves here, its mailbox is emptied) and publish `moved`. The hub completes the resume when that notice
     /// comes back.
     func claim(_ request: ClusterResumeRequest, client: PostgresClient) async {
-        let session: SessionID?
+        let claimed: Bool
         do {
-            session = try await withDeadline(settings.directoryTimeout) {
+            claimed = try await withDeadline(settings.directoryTimeout) {
                 try await self.client.withTransaction(logger: self.quietLogger) { connection in
                     try await self.claim(request, connection: connection)
                 }
             }
         } catch {
             logger.warning("cluster resume failed: directory unreachable", metadata: ["cluster.error": "\(String(reflecting: error))"])
-            session = nil
+            claimed = false
         }
-        if session == nil {
+        if !claimed {
             await hub.clusterResumeRefused(request)
         }
     }
 
-    private func claim(_ request: ClusterResumeRequest, connection: PostgresConnection) async throws -> SessionID? {
+    /// `true` when the session was claimed, or its node was asked to hand it over (the claim then runs again on
+    /// its `moved` notice); `false` when the directory knows no such session.
+    private func claim(_ request: ClusterResumeRequest, connection: PostgresConnection) async throws -> Bool {
+        let digest = ParkedSession.tokenDigest(request.token)
         var found: (session: String, room: String, state: String)?
         for try await row in try await connection.query(
-            "SELECT session, room, state FROM cluster_sessions WHERE token_digest = \(ParkedSession.tokenDigest(request.token)) FOR UPDATE",
-            logger: quietLogger
+            "SELECT session, room, state FROM cluster_sessions WHERE token_digest = \(digest) FOR UPDATE", logger: quietLogger
         ).decode((String, String, String).self) {
             found = row
         }
-        guard let found, let room = RoomName(found.room) else { return nil }
+        guard let found, let room = RoomName(found.room) else {
+            return try await askForHandOver(request, digest: digest, connection: connection)
+        }
         let session = SessionID(found.session)
         try await connection.query("DELETE FROM cluster_sessions WHERE session = \(found.session)", logger: quietLogger)
         var moved = false
@@ -192,7 +197,7 @@ extension PostgresCluster {
         ).decode(String.self) {
             moved = true
         }
-        guard moved else { return nil }
+        guard moved else { return false }
         var rows: [(Int64, String)] = []
         for try await row in try await connection.query(
             "DELETE FROM cluster_mailbox WHERE session = \(found.session) RETURNING id, body", logger: quietLogger
@@ -207,7 +212,37 @@ extension PostgresCluster {
         try await notify([(nil, .moved(session, room: room, node: node))], connection: connection)
         // Before the commit, so the notice cannot come back first.
         pendingClaims.withLock { $0[session] = PendingClaim(request: request, parked: parked, mailbox: mailbox) }
-        return session
+        return true
+    }
+
+    /// The session is not parked: if another node still serves it (its client came back here before that node
+    /// noticed the drop), ask that node to hand it over, and wait for its `moved` notice.
+    private func askForHandOver(_ request: ClusterResumeRequest, digest: String, connection: PostgresConnection) async throws -> Bool {
+        var owner: (session: String, node: String)?
+        for try await row in try await connection.query(
+            "SELECT session, node FROM cluster_members WHERE token_digest = \(digest)", logger: quietLogger
+        ).decode((String, String).self) {
+            owner = row
+        }
+        guard let owner, owner.node != node.rawValue, owner.node != NodeID.parked.rawValue else { return false }
+        let session = SessionID(owner.session)
+        let deadline = ContinuousClock.now + settings.directoryTimeout
+        awaitingHandOver.withLock { $0[session] = (request, deadline) }
+        try await notify([(NodeID(owner.node), .handOver(session))], connection: connection)
+        return true
+    }
+
+    /// Resumes whose session's node never handed it over are refused.
+    func expireHandOverWaits() async {
+        let now = ContinuousClock.now
+        let expired = awaitingHandOver.withLock { waiting in
+            let gone = waiting.filter { $0.value.deadline <= now }
+            for id in gone.keys { waiting.removeValue(forKey: id) }
+            return gone.values.map(\.request)
+        }
+        for request in expired {
+            await hub.clusterResumeRefused(request)
+        }
     }
 
     /// Forgets a parked session: its state, its member row and its mailbox.
@@ -343,6 +378,7 @@ extension PostgresCluster {
             } catch {
                 return
             }
+            await expireHandOverWaits()
             do {
                 // Whether or not the listening connection is up: a node waiting to re-listen is alive, not dead.
                 try await withDeadline(settings.directoryTimeout) {

@@ -182,8 +182,14 @@ extension PostgresCluster {
                 }
             case .moved(let session, let room, let target):
                 events.append(.memberMoved(session, room: room, node: target))
+                if target == .parked, let waiting = awaitingHandOver.withLock({ $0.removeValue(forKey: session) }) {
+                    // Its node handed it over: claim it now (after this batch, so the hub knows it is parked).
+                    requestsContinuation.yield(.resume(waiting.request))
+                }
             case .kick(let session):
                 events.append(.kick(session))
+            case .handOver(let session):
+                events.append(.handOver(session))
             case .nodeDown(let dead) where dead == node:
                 await hub.clusterReceived(events)
                 throw ResynchroniseNeeded()

@@ -33,6 +33,8 @@ public final class PostgresCluster: Service, ClusterLink {
     let requestsContinuation: AsyncStream<DirectoryRequest>.Continuation
     /// Parked sessions this node claimed, waiting for their `moved` notice to come back.
     let pendingClaims = Mutex<[SessionID: PendingClaim]>([:])
+    /// Resumes waiting for another node to hand their session over, with when they give up.
+    let awaitingHandOver = Mutex<[SessionID: (request: ClusterResumeRequest, deadline: ContinuousClock.Instant)]>([:])
     let batcher: Mutex<BusBatcher>
     let view = Mutex(ClusterView())
     let counters = Mutex(ClusterCounters())

@@ -43,6 +43,8 @@ public enum ClusterEvent: Equatable, Sendable {
     case resumeClaimed(ClusterResumeRequest, ParkedSession, mailbox: [RemoteDelivery])
     /// An administrator on another node removed a member this node serves.
     case kick(SessionID)
+    /// A resume through another node names a session this node serves: hand it to the directory.
+    case handOver(SessionID)
     /// A node stopped heartbeating and was declared dead.
     case nodeDown(NodeID)
 }

@@ -237,6 +237,8 @@ public actor SignalingHub {
                 perform(state.clusterResumeClaimed(request, parked: parked, mailbox: mailbox, now: clock.now()))
             case .kick(let session):
                 _ = kick(session)
+            case .handOver(let session):
+                perform(state.handOverRequested(session))
             case .nodeDown(let node):
                 logger.notice("cluster node down: its members leave their rooms", metadata: ["cluster.node": "\(node)"])
                 perform(state.nodeDown(node))

@@ -124,11 +124,15 @@ public struct ClusterJoinRequest: Equatable, Sendable {
     public var checksPassword: Bool
     /// The client's request id, echoed in a refusal.
     public var requestID: JSONValue?
+    /// The session's resume token, so a resume through another node can find it (the directory keeps a digest).
+    public var token: String
 
     /// Creates a request.
     public init(
-        peer: PeerInfo, room: RoomName, capacity: Int, passwordDigest: [UInt8]?, checksPassword: Bool, requestID: JSONValue?
+        peer: PeerInfo, room: RoomName, capacity: Int, passwordDigest: [UInt8]?, checksPassword: Bool, requestID: JSONValue?,
+        token: String = ""
     ) {
+        self.token = token
         self.peer = peer
         self.room = room
         self.capacity = capacity

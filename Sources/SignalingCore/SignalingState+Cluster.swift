@@ -62,7 +62,7 @@ extension SignalingState {
                 ClusterJoinRequest(
                     peer: peer, room: join.room, capacity: capacity,
                     passwordDigest: join.password.flatMap { $0.isEmpty ? nil : Self.digest($0) },
-                    checksPassword: admission.storedRoom == nil, requestID: requestID)))
+                    checksPassword: admission.storedRoom == nil, requestID: requestID, token: sessions[id]?.token ?? "")))
     }
 
     /// The directory admitted a join, and every change it committed before it has been applied here. A session
@@ -222,6 +222,21 @@ extension SignalingState {
                 ParkedSession(
                     peer: session.peerInfo, token: session.token, room: name, capacity: room.capacity, nextSeq: session.nextSeq,
                     history: Array(session.history))))
+    }
+
+    /// A resume through another node names a session this node serves (its client came back elsewhere before
+    /// this node noticed its connection drop): the old connection is closed with `replaced` and the session
+    /// handed to the directory, where that node claims it.
+    public mutating func handOverRequested(_ id: SessionID) -> [SignalingAction] {
+        guard let session = sessions[id], session.room != nil else { return [] }
+        var actions: [SignalingAction] = []
+        if let connection = session.connection {
+            let error = SignalingError(.replaced, "this session was resumed through another node")
+            reply(.error(error), on: connection, actions: &actions)
+            actions.append(.close(connection, error))
+        }
+        park(id, actions: &actions)
+        return actions
     }
 
     /// A member moved: parked by its draining node, or resumed on another one.

@@ -46,9 +46,9 @@ final class Readiness: Service {
     /// Which node this is and how many others are alive, for the body of `/readyz`.
     func clusterLine() -> String? {
         guard let cluster else { return nil }
-        let status = cluster.status()
-        return "node \(cluster.settings.nodeName) (\(cluster.node)): \(status.peers.count) peer(s) alive: "
-            + (status.peers.values.sorted().joined(separator: ", "))
+        let peers = cluster.status().peers.values.sorted()
+        let line = "node \(cluster.settings.nodeName) (\(cluster.node)): \(peers.count) peer(s) alive"
+        return peers.isEmpty ? line : line + ": " + peers.joined(separator: ", ")
     }
 
     func register<Context: RequestContext>(on router: Router<Context>) {

@@ -21,6 +21,8 @@ import Testing
             .delivery(.copy(room: room, from: SessionID("s1"), to: SessionID("s2"), data: "held")),
             .moved(SessionID("s1"), room: room, node: .parked),
             .delivery(.broadcast(room: room, from: SessionID("s2"), data: [1, 2.5, nil, true], to: [SessionID("s1"), SessionID("s3")])),
+            .kick(SessionID("s2")),
+            .handOver(SessionID("s1")),
             .nodeDown(b),
         ]
     }

@@ -106,6 +106,22 @@ import Testing
         #expect(harness.take(fresh) == [.message(room: room, from: harness.session(peer), to: parkedID, data: "hello")])
     }
 
+    @Test func aHandOverRequestReplacesTheOldConnection() {
+        var harness = CoreHarness()
+        harness.state.clusterStatusChanged(.connected)
+        let a = member(&harness)
+        let b = member(&harness)
+        _ = harness.take(a)
+        _ = harness.take(b)
+        harness.record(harness.state.handOverRequested(harness.session(a)))
+        #expect(harness.errors(a) == [.replaced])
+        #expect(harness.closed[a] != nil)
+        #expect(harness.parked.map(\.peer.id) == [harness.session(a)])
+        #expect(harness.take(b).isEmpty, "its peers see nothing")
+        harness.record(harness.state.handOverRequested(SessionID("unknown")))
+        #expect(harness.parked.count == 1)
+    }
+
     @Test func anUnknownTokenIsRefusedOnceTheDirectoryHasNoSession() {
         var harness = CoreHarness()
         harness.state.clusterStatusChanged(.connected)
