@@ -250,7 +250,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["Cluster", "Signaling", "SignalingCore"],
+            dependencies: ["Cluster", "Signaling", "SignalingCore", "SwitchboardTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

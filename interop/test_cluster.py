@@ -32,6 +32,15 @@ async def join(url: str, room: str, name: str, **fields):
     return ws, await recv_json(ws)
 
 
+async def meet(first, second, room: str, first_name: str, second_name: str):
+    """A member on `first`, then one on `second`; the first has read its other_joined. ((ws, joined), (ws, joined))"""
+    ws_1, joined_1 = await join(first.url, room, first_name)
+    ws_2, joined_2 = await join(second.url, room, second_name)
+    other = await recv_json(ws_1)
+    assert other["type"] == "other_joined" and other["id"] == joined_2["id"], other
+    return (ws_1, joined_1), (ws_2, joined_2)
+
+
 def test_a_room_spans_nodes(cluster):
     a, b, c = cluster.start_all("alpha", "beta", "gamma")
 
@@ -87,9 +96,7 @@ def test_per_sender_order_and_zero_loss_across_nodes(cluster):
     count = 2000
 
     async def scenario():
-        ws_a, joined_a = await join(a.url, "order", "Ada")
-        ws_b, joined_b = await join(b.url, "order", "Bo")
-        await recv_json(ws_a)  # other_joined
+        (ws_a, joined_a), (ws_b, joined_b) = await meet(a, b, "order", "Ada", "Bo")
 
         async def send_all(ws, tag):
             for n in range(count):
@@ -119,9 +126,7 @@ def test_large_messages_cross_through_the_payload_table(cluster):
     a, b = cluster.start_all("alpha", "beta")
 
     async def scenario():
-        ws_a, joined_a = await join(a.url, "large", "Ada")
-        ws_b, _ = await join(b.url, "large", "Bo")
-        await recv_json(ws_a)
+        (ws_a, joined_a), (ws_b, _) = await meet(a, b, "large", "Ada", "Bo")
         big = {"type": "offer", "sdp": "a=candidate:" + "y" * 30_000}
         await send_json(ws_a, {"type": "message", "data": big})
         await send_json(ws_a, {"type": "message", "data": "after"})
@@ -252,9 +257,7 @@ def test_a_killed_node_is_declared_dead_and_the_room_stays_usable(cluster):
     a, b = cluster.start_all("alpha", "beta")
 
     async def scenario():
-        ws_a, joined_a = await join(a.url, "crash", "Ada")
-        ws_b, joined_b = await join(b.url, "crash", "Bo")
-        await recv_json(ws_a)
+        (ws_a, joined_a), (ws_b, joined_b) = await meet(a, b, "crash", "Ada", "Bo")
         killed = time.monotonic()
         os.kill(b.proc.pid, signal.SIGKILL)
         bye = await recv_json(ws_a, timeout=DEAD_AFTER * 4)
@@ -277,9 +280,7 @@ def test_a_stopped_node_leaves_the_cluster_at_once_and_hands_its_members_over(cl
     a, b = cluster.start_all("alpha", "beta")
 
     async def scenario():
-        ws_a, _ = await join(a.url, "stop", "Ada")
-        ws_b, joined_b = await join(b.url, "stop", "Bo")
-        await recv_json(ws_a)
+        (ws_a, _), (ws_b, joined_b) = await meet(a, b, "stop", "Ada", "Bo")
         # Stopped in a thread, so this loop keeps serving ws_b's close handshake meanwhile.
         await asyncio.to_thread(b.stop)
         assert "cluster node left" in b.log()
@@ -298,9 +299,7 @@ def test_readyz_metrics_and_admin_api_see_the_cluster(cluster):
     assert "node alpha (" in cluster.wait_ready(a, 1) and "beta" in cluster.wait_ready(a, 1)
 
     async def scenario():
-        ws_a, joined_a = await join(a.url, "seen", "Ada")
-        ws_b, joined_b = await join(b.url, "seen", "Bo")
-        await recv_json(ws_a)
+        (ws_a, joined_a), (ws_b, joined_b) = await meet(a, b, "seen", "Ada", "Bo")
         status, body = http_get(a.port, "/api/admin/rooms", {"Authorization": "Bearer admin-secret-0123456789"})
         assert status == 200, body
         rooms = {room["name"]: room for room in json.loads(body)["rooms"]}
@@ -330,9 +329,7 @@ def test_bad_bus_payloads_are_dropped_and_nothing_else_is_touched(cluster):
     a, b = cluster.start_all("alpha", "beta")
 
     async def scenario():
-        ws_a, joined_a = await join(a.url, "bus", "Ada")
-        ws_b, _ = await join(b.url, "bus", "Bo")
-        await recv_json(ws_a)
+        (ws_a, joined_a), (ws_b, _) = await meet(a, b, "bus", "Ada", "Bo")
         forged = 'sb1 intruder * 1\n[{"t":"b","r":"bus","f":"someone","d":"forged","to":["%s"]}]' % joined_a["id"]
         for payload in ("garbage", "sb1 x * 1\n[{", forged, "sb1 x * 1\n@999999"):
             psql(cluster.database, f"SELECT pg_notify('switchboard_cluster', $${payload}$$)")
@@ -365,12 +362,8 @@ def test_a_postgres_outage_keeps_local_rooms_and_resynchronises(outage_cluster):
     a, b = nodes.start_all("alpha", "beta")
 
     async def scenario():
-        local_1, joined_1 = await join(a.url, "local", "L1")
-        local_2, joined_2 = await join(a.url, "local", "L2")
-        await recv_json(local_1)
-        far_a, joined_far_a = await join(a.url, "far", "Ada")
-        far_b, joined_far_b = await join(b.url, "far", "Bo")
-        await recv_json(far_a)
+        (local_1, joined_1), (local_2, joined_2) = await meet(a, a, "local", "L1", "L2")
+        (far_a, joined_far_a), (far_b, joined_far_b) = await meet(a, b, "far", "Ada", "Bo")
 
         postgres.halt()
         # A local room keeps working.
@@ -411,9 +404,7 @@ def test_drain_hands_sessions_over_to_another_node(cluster):
     cluster.wait_ready(b, 1)
 
     async def scenario():
-        ws_ada, joined_ada = await join(a.url, "handover", "Ada")
-        ws_cy, joined_cy = await join(a.url, "handover", "Cy")
-        await recv_json(ws_ada)
+        (ws_ada, joined_ada), (ws_cy, joined_cy) = await meet(a, a, "handover", "Ada", "Cy")
         ws_bo, joined_bo = await join(b.url, "handover", "Bo")
         for ws in (ws_ada, ws_cy):
             assert (await recv_json(ws))["id"] == joined_bo["id"]
@@ -478,9 +469,7 @@ def test_a_dropped_client_resumes_on_another_node_without_loss(cluster):
     a, b = cluster.start_all("alpha", "beta")
 
     async def scenario():
-        ws_ada, joined_ada = await join(a.url, "drop", "Ada")
-        ws_bo, joined_bo = await join(b.url, "drop", "Bo")
-        await recv_json(ws_ada)
+        (ws_ada, joined_ada), (ws_bo, joined_bo) = await meet(a, b, "drop", "Ada", "Bo")
         await send_json(ws_bo, {"type": "message", "data": "seen"})
         last = (await recv_json(ws_ada))["seq"]
         ws_ada.transport.abort()  # the network drops: no close frame
@@ -506,9 +495,7 @@ def test_a_resume_through_another_node_takes_over_a_live_session(cluster):
     a, b = cluster.start_all("alpha", "beta")
 
     async def scenario():
-        ws_ada, joined_ada = await join(a.url, "takeover", "Ada")
-        ws_bo, joined_bo = await join(b.url, "takeover", "Bo")
-        await recv_json(ws_ada)
+        (ws_ada, joined_ada), (ws_bo, joined_bo) = await meet(a, b, "takeover", "Ada", "Bo")
         await send_json(ws_bo, {"type": "message", "data": "first"})
         last = (await recv_json(ws_ada))["seq"]
         # The old connection still looks alive to alpha (its drop has not been noticed yet).
@@ -538,9 +525,7 @@ def test_a_handed_over_session_nobody_resumes_leaves_after_the_grace_period(clus
     cluster.wait_ready(b, 1)
 
     async def scenario():
-        ws_ada, joined_ada = await join(a.url, "orphan", "Ada")
-        ws_bo, _ = await join(b.url, "orphan", "Bo")
-        await recv_json(ws_ada)
+        (ws_ada, joined_ada), (ws_bo, _) = await meet(a, b, "orphan", "Ada", "Bo")
         os.kill(a.proc.pid, signal.SIGTERM)
         bye = await recv_json(ws_bo, timeout=2 + DEAD_AFTER * 3)
         assert bye["type"] == "bye" and bye["id"] == joined_ada["id"] and bye["reason"] == "timeout", bye

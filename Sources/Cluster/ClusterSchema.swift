@@ -40,18 +40,6 @@ enum ClusterSchema {
     static let schemaLock: Int64 = 0x5342_434C
 }
 
-/// Lower-case hex, for the room password digests the directory compares.
-func hexString(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var output: [UInt8] = []
-    output.reserveCapacity(bytes.count * 2)
-    for byte in bytes {
-        output.append(digits[Int(byte >> 4)])
-        output.append(digits[Int(byte & 0x0F)])
-    }
-    return String(decoding: output, as: UTF8.self)
-}
-
 /// Compares two strings without an early exit, so timing reveals nothing about where they differ.
 func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
     let left = Array(lhs.utf8)

@@ -1,5 +1,6 @@
 import Crypto
 import SignalingCore
+import Storage
 
 extension ParkedSession {
     /// What the directory stores of a parked session beside its id, room and token digest: how peers see it, the
@@ -41,6 +42,6 @@ extension ParkedSession {
 
     /// The digest the directory finds a parked session by: its resume token is a secret, so it is not stored.
     public static func tokenDigest(_ token: String) -> String {
-        hexString(Array(SHA256.hash(data: Array(token.utf8))))
+        HexKey.encode(Array(SHA256.hash(data: Array(token.utf8))))
     }
 }

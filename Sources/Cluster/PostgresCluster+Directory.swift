@@ -119,7 +119,7 @@ extension PostgresCluster {
             capacity = existing.capacity
             if request.checksPassword, let digest = existing.digest {
                 guard let given = request.passwordDigest else { return .error(.passwordRequired, "room '\(room)' requires a password") }
-                guard constantTimeEqual(hexString(given), digest) else {
+                guard constantTimeEqual(HexKey.encode(given), digest) else {
                     return .error(.wrongPassword, "wrong password for room '\(room)'")
                 }
             }
@@ -136,7 +136,7 @@ extension PostgresCluster {
             }
         } else {
             // A new room, or the row of one that emptied: the first joiner sets its capacity and password.
-            let digest = request.passwordDigest.map(hexString)
+            let digest = request.passwordDigest.map(HexKey.encode)
             try await connection.query(
                 """
                 INSERT INTO cluster_rooms (name, capacity, password_digest) VALUES (\(room), \(capacity), \(digest))

@@ -170,7 +170,8 @@ extension SignalingState {
     ) {
         var nodes: [(node: NodeID, members: [SessionID])] = []
         for member in members where member != sender {
-            guard let remote = remoteMembers[member] else {
+            // A single node has no remote members: skip the lookup on its hot path.
+            guard let remote = remoteMembers.isEmpty ? nil : remoteMembers[member] else {
                 deliver(.message(room: room, from: sender, to: nil, data: data), to: member, actions: &actions)
                 continue
             }

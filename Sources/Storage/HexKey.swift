@@ -1,6 +1,7 @@
 /// Keys are stored as lowercase hex, the one binary format both backends read the same way.
-enum HexKey {
-    static func encode(_ bytes: [UInt8]) -> String {
+public enum HexKey {
+    /// Lowercase hex of `bytes`.
+    public static func encode(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(bytes.count * 2)

@@ -1,6 +1,7 @@
 import Cluster
 import Signaling
 import SignalingCore
+import SwitchboardTestSupport
 import Testing
 
 /// The bus's wire format: round trips, batching rules and bad input.
@@ -123,18 +124,5 @@ import Testing
         #expect(throws: BusDecodingError.self) {
             try ParkedSession(session: SessionID("s"), room: room, token: "t", storedState: "{\"capacity\":1}")
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failure reproduces.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
