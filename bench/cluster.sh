@@ -30,7 +30,7 @@ base=$(scripts/postgres-test-cluster.sh start "$pg_dir")
 start_node() {
   local name=$1 log=$2; shift 2
   local data; data=$(mktemp -d)
-  $bin serve --host 127.0.0.1 --http-port 0 --turn-port 0 --data-dir "$data" --log-level notice --drain-period 0 \
+  $bin serve --host 127.0.0.1 --http-port 0 --turn-port 0 --data-dir "$data" --log-level info --drain-period 0 \
     --node-name "$name" --join-rate 1000000 --join-burst 1000000 --message-rate 1000000 --message-burst 1000000 \
     --outbound-queue 4096 --max-sessions 100000 "$@" >"$log" 2>&1 &
   local pid=$! port=""

@@ -24,7 +24,7 @@ extension PostgresCluster {
 
     /// Sends encoded batches; one too large for NOTIFY is stored in the payload table and referenced.
     func notify(_ batches: [EncodedBatch], connection: PostgresConnection) async throws {
-        var bytes = 0
+        var texts: [String] = []
         for batch in batches {
             var text = batch.text
             if !batch.fitsNotification {
@@ -36,11 +36,16 @@ extension PostgresCluster {
                 }
                 text = batch.header + "@\(id)"
             }
-            bytes += text.utf8.count
+            texts.append(text)
             try await connection.query("SELECT pg_notify(\(settings.channel), \(text))", logger: quietLogger)
         }
+        countSent(texts)
+    }
+
+    func countSent(_ texts: [String]) {
+        let bytes = texts.reduce(0) { $0 + $1.utf8.count }
         counters.withLock {
-            $0.notificationsSent &+= UInt64(batches.count)
+            $0.notificationsSent &+= UInt64(texts.count)
             $0.bytesSent &+= UInt64(bytes)
         }
     }
@@ -316,8 +321,16 @@ extension PostgresCluster {
             let started = ContinuousClock.now
             do {
                 try await withDeadline(settings.directoryTimeout) {
-                    try await self.client.withTransaction(logger: self.quietLogger) { connection in
-                        try await self.commit(publications, connection: connection)
+                    if let texts = self.notificationsOnly(publications) {
+                        // The common case, relayed messages: one statement, one round trip, no transaction.
+                        try await self.client.query(
+                            "SELECT pg_notify(\(self.settings.channel), payload) FROM unnest(\(texts)::TEXT[]) AS payload",
+                            logger: self.quietLogger)
+                        self.countSent(texts)
+                    } else {
+                        try await self.client.withTransaction(logger: self.quietLogger) { connection in
+                            try await self.commit(publications, connection: connection)
+                        }
                     }
                 }
                 let elapsed = ContinuousClock.now - started
@@ -331,6 +344,17 @@ extension PostgresCluster {
                 return false
             }
         }
+    }
+
+    /// The notification texts of publications that change nothing in the directory and fit NOTIFY (relayed
+    /// messages for other nodes), in order; `nil` when any needs the transaction path.
+    private func notificationsOnly(_ publications: [ClusterPublication]) -> [String]? {
+        for publication in publications {
+            guard case .delivery(let node, _) = publication, node != .parked else { return nil }
+        }
+        let batches = batcher.withLock { $0.encode(publications) }
+        guard batches.allSatisfy(\.fitsNotification) else { return nil }
+        return batches.map(\.text)
     }
 
     /// One transaction's worth of publications, in order: leaves and parks change the directory, deliveries to

@@ -14,8 +14,9 @@ const PING_EVERY_MS = 10_000;
 const PONG_TIMEOUT_MS = 8000;
 // Peer messages written while the socket is down wait here and go out after `resumed`.
 const MAX_QUEUED_MESSAGES = 256;
-// Codes the server follows with close 1008. slow_consumer alone keeps the session resumable.
-const RESUMABLE_CLOSE_REASONS = new Set(['slow_consumer']);
+// Codes the server follows with close 1008 that keep the session resumable: slow_consumer, and server_draining
+// (the node is stopping; through the load balancer another node of a cluster takes the session over).
+const RESUMABLE_CLOSE_REASONS = new Set(['slow_consumer', 'server_draining']);
 
 export const signalingURL = () =>
   `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
