@@ -537,3 +537,37 @@ def test_a_handed_over_session_nobody_resumes_leaves_after_the_grace_period(clus
             await ws.close()
 
     asyncio.run(scenario())
+
+
+def test_socketio_join_leave_vocabulary_and_its_capacity_across_nodes(cluster):
+    from test_socketio_signaling import Peer  # the python-socketio recorder of the single-node tests
+
+    a, b, c = cluster.start_all("alpha", "beta", "gamma")
+
+    async def scenario():
+        peers = [await Peer(node.port, "websocket").connect() for node in (a, b, c)]
+        first, second, third = peers
+        try:
+            await first.sio.emit("join", "sio-room")
+            assert await first.next("joined") == ["sio-room", first.sid]
+            await second.sio.emit("join", "sio-room")
+            assert await second.next("joined") == ["sio-room", second.sid]
+            assert await first.next("otherjoin") == ["sio-room", second.sid]
+            # This vocabulary's rooms hold two: the third, on a third node, is refused.
+            await third.sio.emit("join", "sio-room")
+            assert await third.next("full") == ["sio-room", third.sid]
+            await first.sio.emit("message", ("sio-room", {"type": "offer", "sdp": "o"}))
+            assert await second.next("message") == ["sio-room", {"type": "offer", "sdp": "o"}]
+            await second.sio.emit("message", ("sio-room", {"type": "answer", "sdp": "a"}))
+            assert await first.next("message") == ["sio-room", {"type": "answer", "sdp": "a"}]
+            await first.sio.emit("leave", "sio-room")
+            assert await first.next("leaved") == ["sio-room", first.sid]
+            assert await second.next("bye") == ["sio-room", first.sid]
+            await third.sio.emit("join", "sio-room")
+            assert await third.next("joined") == ["sio-room", third.sid]
+            assert await second.next("otherjoin") == ["sio-room", third.sid]
+        finally:
+            for peer in peers:
+                await peer.close()
+
+    asyncio.run(scenario())

@@ -182,15 +182,24 @@ extension PostgresCluster {
     /// its `moved` notice); `false` when the directory knows no such session.
     private func claim(_ request: ClusterResumeRequest, connection: PostgresConnection) async throws -> Bool {
         let digest = ParkedSession.tokenDigest(request.token)
+        // The member row first, locked: a park of this session in flight commits before this reads on, so the
+        // session is seen either still served by its node or parked, never in between.
+        var owner: (session: String, node: String)?
+        for try await row in try await connection.query(
+            "SELECT session, node FROM cluster_members WHERE token_digest = \(digest) FOR UPDATE", logger: quietLogger
+        ).decode((String, String).self) {
+            owner = row
+        }
+        if let owner, owner.node != NodeID.parked.rawValue {
+            return try await askForHandOver(request, owner: owner, connection: connection)
+        }
         var found: (session: String, room: String, state: String)?
         for try await row in try await connection.query(
             "SELECT session, room, state FROM cluster_sessions WHERE token_digest = \(digest) FOR UPDATE", logger: quietLogger
         ).decode((String, String, String).self) {
             found = row
         }
-        guard let found, let room = RoomName(found.room) else {
-            return try await askForHandOver(request, digest: digest, connection: connection)
-        }
+        guard let found, let room = RoomName(found.room) else { return false }
         let session = SessionID(found.session)
         try await connection.query("DELETE FROM cluster_sessions WHERE session = \(found.session)", logger: quietLogger)
         var moved = false
@@ -220,16 +229,12 @@ extension PostgresCluster {
         return true
     }
 
-    /// The session is not parked: if another node still serves it (its client came back here before that node
-    /// noticed the drop), ask that node to hand it over, and wait for its `moved` notice.
-    private func askForHandOver(_ request: ClusterResumeRequest, digest: String, connection: PostgresConnection) async throws -> Bool {
-        var owner: (session: String, node: String)?
-        for try await row in try await connection.query(
-            "SELECT session, node FROM cluster_members WHERE token_digest = \(digest)", logger: quietLogger
-        ).decode((String, String).self) {
-            owner = row
-        }
-        guard let owner, owner.node != node.rawValue, owner.node != NodeID.parked.rawValue else { return false }
+    /// The session is not parked: another node still serves it (its client came back here before that node
+    /// noticed the drop). Ask that node to hand it over, and wait for its `moved` notice.
+    private func askForHandOver(
+        _ request: ClusterResumeRequest, owner: (session: String, node: String), connection: PostgresConnection
+    ) async throws -> Bool {
+        guard owner.node != node.rawValue else { return false }
         let session = SessionID(owner.session)
         let deadline = ContinuousClock.now + settings.directoryTimeout
         awaitingHandOver.withLock { $0[session] = (request, deadline) }
