@@ -32,6 +32,7 @@ public struct NativeWebSocketRoute: Sendable {
                 return .upgrade([:])
             }
         ) { inbound, outbound, context in
+            context.requestContext.upgradeCompleted()
             let address = ClientAddress(context.requestContext.remoteAddress?.ipAddress ?? "unknown")
             let observer = await CloseFrameObserver.install(on: context.requestContext.channel)
             // A join token may come with the upgrade (`/ws?token=…`), for browsers that cannot set headers.

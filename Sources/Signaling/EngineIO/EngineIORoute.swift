@@ -45,6 +45,7 @@ public struct EngineIORoute: Sendable {
         let upgrade = WebSocketUpgradeMiddleware<SignalingRequestContext>(
             shouldUpgrade: { request, _ in try self.shouldUpgrade(request) },
             onUpgrade: { inbound, outbound, context in
+                context.requestContext.upgradeCompleted()
                 let closeFrames = await CloseFrameObserver.install(on: context.requestContext.channel)
                 await self.serveWebSocket(
                     request: context.request, remoteAddress: context.requestContext.remoteAddress?.ipAddress, inbound: inbound,
