@@ -28,7 +28,7 @@ public struct BusBatcher: Sendable {
     }
 
     /// The next sequence number (every payload of a node gets its own, so none is folded into another).
-    public mutating func nextSequence() -> UInt64 {
+    private mutating func nextSequence() -> UInt64 {
         sequence += 1
         return sequence
     }

@@ -49,18 +49,6 @@ public struct BusBatch: Equatable, Sendable {
     public var header: String {
         "sb1 \(from.rawValue) \(to?.rawValue ?? "*") \(sequence)\n"
     }
-
-    /// The wire text.
-    public var text: String {
-        var output = header
-        output.append("[")
-        for (index, event) in events.enumerated() {
-            if index > 0 { output.append(",") }
-            event.json.write(to: &output)
-        }
-        output.append("]")
-        return output
-    }
 }
 
 /// A payload's header, read without the events.

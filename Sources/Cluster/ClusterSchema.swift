@@ -39,15 +39,3 @@ enum ClusterSchema {
     /// An arbitrary constant naming the schema lock among the database's advisory locks.
     static let schemaLock: Int64 = 0x5342_434C
 }
-
-/// Compares two strings without an early exit, so timing reveals nothing about where they differ.
-func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
-    let left = Array(lhs.utf8)
-    let right = Array(rhs.utf8)
-    guard left.count == right.count else { return false }
-    var difference: UInt8 = 0
-    for index in left.indices {
-        difference |= left[index] ^ right[index]
-    }
-    return difference == 0
-}

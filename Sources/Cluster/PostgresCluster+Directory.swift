@@ -5,12 +5,20 @@ import SignalingCore
 import Storage
 
 extension PostgresCluster {
+    /// One transaction on the pool, given up after `directoryTimeout`: a database that stops answering makes the
+    /// pool wait rather than fail, and no join, publication or heartbeat may wait on it forever.
+    func transaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await withDeadline(settings.directoryTimeout) {
+            try await self.client.withTransaction(logger: self.quietLogger) { connection in try await body(connection) }
+        }
+    }
+
     /// Creates the cluster's tables once per database (nodes starting together take turns).
-    func ensureSchema(client: PostgresClient) async throws {
-        try await client.withTransaction(logger: quietLogger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(ClusterSchema.schemaLock))", logger: quietLogger)
+    func ensureSchema() async throws {
+        try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(ClusterSchema.schemaLock))", logger: self.quietLogger)
             for statement in ClusterSchema.statements {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: quietLogger)
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.quietLogger)
             }
         }
     }
@@ -72,12 +80,12 @@ extension PostgresCluster {
     // MARK: Joins
 
     /// Answers joins and resumes as they come, each in its own transaction.
-    func serveRequests(client: PostgresClient) async {
+    func serveRequests() async {
         await withDiscardingTaskGroup { group in
             for await request in requests {
                 switch request {
-                case .join(let join): group.addTask { await self.admit(join, client: client) }
-                case .resume(let resume): group.addTask { await self.claim(resume, client: client) }
+                case .join(let join): group.addTask { await self.admit(join) }
+                case .resume(let resume): group.addTask { await self.claim(resume) }
                 }
             }
         }
@@ -87,14 +95,10 @@ extension PostgresCluster {
     /// and the member listed in one transaction, and its `joined` (after the evictions it causes) is published on
     /// commit. The hub completes the join when that notification comes back, so by then it has applied every
     /// change committed before it.
-    func admit(_ request: ClusterJoinRequest, client: PostgresClient) async {
+    func admit(_ request: ClusterJoinRequest) async {
         let refusal: ClusterJoinRefusal?
         do {
-            refusal = try await withDeadline(settings.directoryTimeout) {
-                try await self.client.withTransaction(logger: self.quietLogger) { connection in
-                    try await self.admit(request, connection: connection)
-                }
-            }
+            refusal = try await transaction { connection in try await self.admit(request, connection: connection) }
         } catch {
             logger.warning(
                 "cluster join failed: directory unreachable",
@@ -124,7 +128,7 @@ extension PostgresCluster {
             capacity = existing.capacity
             if request.checksPassword, let digest = existing.digest {
                 guard let given = request.passwordDigest else { return .error(.passwordRequired, "room '\(room)' requires a password") }
-                guard constantTimeEqual(HexKey.encode(given), digest) else {
+                guard constantTimeEqual(Array(HexKey.encode(given).utf8), Array(digest.utf8)) else {
                     return .error(.wrongPassword, "wrong password for room '\(room)'")
                 }
             }
@@ -161,14 +165,10 @@ extension PostgresCluster {
     /// A resume of a token this node does not know: if a draining node parked that session, take it (its member
     /// row moves here, its mailbox is emptied) and publish `moved`. The hub completes the resume when that notice
     /// comes back.
-    func claim(_ request: ClusterResumeRequest, client: PostgresClient) async {
+    func claim(_ request: ClusterResumeRequest) async {
         let claimed: Bool
         do {
-            claimed = try await withDeadline(settings.directoryTimeout) {
-                try await self.client.withTransaction(logger: self.quietLogger) { connection in
-                    try await self.claim(request, connection: connection)
-                }
-            }
+            claimed = try await transaction { connection in try await self.claim(request, connection: connection) }
         } catch {
             logger.warning("cluster resume failed: directory unreachable", metadata: ["cluster.error": "\(String(reflecting: error))"])
             claimed = false
@@ -301,10 +301,10 @@ extension PostgresCluster {
 
     /// Commits this node's publications in order, as many per transaction as have queued, until shutdown; then
     /// flushes what is left. A failed commit keeps them queued (bounded) and retries with back-off.
-    func write(client: PostgresClient) async {
+    func write() async {
         var backoff = Duration.milliseconds(100)
         for await _ in wake {
-            while await flush(client: client) == false {
+            while await flush() == false {
                 let jittered = backoff * Double.random(in: 0.5...1.5)
                 backoff = min(backoff * 2, .seconds(2))
                 do {
@@ -315,33 +315,29 @@ extension PostgresCluster {
             }
             backoff = .milliseconds(100)
         }
-        _ = await flush(client: client)
+        _ = await flush()
     }
 
     /// Commits what is queued; `false` when the database refused (the publications stay queued).
-    func flush(client: PostgresClient) async -> Bool {
+    func flush() async -> Bool {
         while true {
             let publications = outbox.withLock { $0.takeAll() }
             guard !publications.isEmpty else { return true }
             let started = ContinuousClock.now
             do {
-                try await withDeadline(settings.directoryTimeout) {
-                    if let texts = self.notificationsOnly(publications) {
-                        // The common case, relayed messages: one statement, one round trip, no transaction.
+                if let texts = notificationsOnly(publications) {
+                    // The common case, relayed messages: one statement, one round trip, no transaction.
+                    try await withDeadline(settings.directoryTimeout) {
                         try await self.client.query(
                             "SELECT pg_notify(\(self.settings.channel), payload) FROM unnest(\(texts)::TEXT[]) AS payload",
                             logger: self.quietLogger)
-                        self.countSent(texts)
-                    } else {
-                        try await self.client.withTransaction(logger: self.quietLogger) { connection in
-                            try await self.commit(publications, connection: connection)
-                        }
                     }
+                    countSent(texts)
+                } else {
+                    try await transaction { connection in try await self.commit(publications, connection: connection) }
                 }
-                let elapsed = ContinuousClock.now - started
-                counters.withLock {
-                    $0.lastPublishSeconds = Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds)
-                }
+                let elapsed = (ContinuousClock.now - started).secondsDouble
+                counters.withLock { $0.lastPublishSeconds = elapsed }
                 outbox.withLock { $0.droppedSinceLog = 0 }
             } catch {
                 outbox.withLock { $0.restore(publications) }
@@ -389,8 +385,8 @@ extension PostgresCluster {
     }
 
     /// The last flush of a stopping node, after its linger.
-    func flushRemaining(client: PostgresClient) async {
-        for _ in 0..<3 where await flush(client: client) == false {
+    func flushRemaining() async {
+        for _ in 0..<3 where await flush() == false {
             try? await Task.sleep(for: .milliseconds(200))
         }
     }
@@ -400,7 +396,7 @@ extension PostgresCluster {
     /// Heartbeats; declares nodes dead once they have been silent for `deadAfter` (only after this node has itself
     /// been connected that long, so a database outage does not make the first node back reap every other); drops
     /// stored payloads every listener has had time to read.
-    func beat(client: PostgresClient) async {
+    func beat() async {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: settings.heartbeatInterval)
@@ -409,26 +405,27 @@ extension PostgresCluster {
             }
             await expireHandOverWaits()
             do {
-                // Whether or not the listening connection is up: a node waiting to re-listen is alive, not dead.
-                try await withDeadline(settings.directoryTimeout) {
-                    try await self.client.query(
-                        "UPDATE cluster_nodes SET last_seen = now() WHERE node = \(self.node.rawValue)", logger: self.quietLogger)
-                }
-                guard let since = status().connectedSince else { continue }
-                if ContinuousClock.now - since >= settings.deadAfter {
-                    try await reapDeadNodes(client: client)
-                }
-                try await client.query(
-                    "DELETE FROM cluster_payloads WHERE created_at < now() - interval '5 minutes'", logger: quietLogger)
-                try await refreshPeers(client: client)
+                try await withDeadline(settings.directoryTimeout) { try await self.heartbeat() }
             } catch {
                 logger.debug("cluster heartbeat failed", metadata: ["cluster.error": "\(String(reflecting: error))"])
             }
         }
     }
 
-    private func reapDeadNodes(client: PostgresClient) async throws {
-        let seconds = Double(settings.deadAfter.components.seconds)
+    private func heartbeat() async throws {
+        // Whether or not the listening connection is up: a node waiting to re-listen is alive, not dead.
+        try await client.query("UPDATE cluster_nodes SET last_seen = now() WHERE node = \(node.rawValue)", logger: quietLogger)
+        guard let since = status().connectedSince else { return }
+        if ContinuousClock.now - since >= settings.deadAfter {
+            try await reapDeadNodes()
+            try await expireParkedSessions()
+        }
+        try await client.query("DELETE FROM cluster_payloads WHERE created_at < now() - interval '5 minutes'", logger: quietLogger)
+        try await refreshPeers()
+    }
+
+    private func reapDeadNodes() async throws {
+        let seconds = settings.deadAfter.secondsDouble
         try await client.withTransaction(logger: quietLogger) { connection in
             var dead: [NodeID] = []
             for try await id in try await connection.query(
@@ -446,12 +443,11 @@ extension PostgresCluster {
             }
             try await notify(dead.map { (nil, BusEvent.nodeDown($0)) }, connection: connection)
         }
-        try await expireParkedSessions(client: client)
     }
 
     /// Parked sessions nobody resumed in time leave their rooms (`bye`, timeout, on every node).
-    private func expireParkedSessions(client: PostgresClient) async throws {
-        let seconds = Double(settings.parkedLifetime.components.seconds)
+    private func expireParkedSessions() async throws {
+        let seconds = settings.parkedLifetime.secondsDouble
         try await client.withTransaction(logger: quietLogger) { connection in
             var expired: [(String, String)] = []
             for try await row in try await connection.query(
@@ -472,12 +468,12 @@ extension PostgresCluster {
     }
 
     /// Leaves the cluster on shutdown: this node's members leave their rooms at once on every other node.
-    func deregister(client: PostgresClient) async {
+    func deregister() async {
         do {
-            try await client.withTransaction(logger: quietLogger) { connection in
-                try await connection.query("DELETE FROM cluster_members WHERE node = \(node.rawValue)", logger: quietLogger)
-                try await connection.query("DELETE FROM cluster_nodes WHERE node = \(node.rawValue)", logger: quietLogger)
-                try await notify([(nil, BusEvent.nodeDown(node))], connection: connection)
+            try await transaction { connection in
+                try await connection.query("DELETE FROM cluster_members WHERE node = \(self.node.rawValue)", logger: self.quietLogger)
+                try await connection.query("DELETE FROM cluster_nodes WHERE node = \(self.node.rawValue)", logger: self.quietLogger)
+                try await self.notify([(nil, BusEvent.nodeDown(self.node))], connection: connection)
             }
             logger.info("cluster node left", metadata: ["cluster.node": "\(node)"])
         } catch {

@@ -2,6 +2,7 @@ import Logging
 import PostgresNIO
 import Signaling
 import SignalingCore
+import Storage
 
 extension PostgresCluster {
     /// Thrown to leave the listening loop and synchronise again (this node was declared dead by the others).
@@ -10,7 +11,7 @@ extension PostgresCluster {
     /// Keeps one connection listening: on each (re)connection the node registers, reads the directory afresh and
     /// reconciles, then applies notifications in order. A lost connection marks the node disconnected (joins are
     /// refused meanwhile) and is retried with jittered exponential back-off.
-    func listen(client: PostgresClient) async {
+    func listen() async {
         var backoff = Duration.milliseconds(250)
         var failing = false
         while !Task.isCancelled {
@@ -19,12 +20,13 @@ extension PostgresCluster {
                 let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: quietLogger)
                 do {
                     try await connection.listen(on: settings.channel) { notifications in
-                        try await synchronize(client: client)
+                        // Bounded like every directory call; it reads the whole directory, so it gets longer.
+                        try await withDeadline(settings.directoryTimeout * 3) { try await self.synchronize() }
                         backoff = .milliseconds(250)
                         if failing { logger.notice("cluster directory reachable again", metadata: ["cluster.node": "\(node)"]) }
                         failing = false
                         for try await notification in notifications {
-                            try await receive(notification.payload, client: client)
+                            try await receive(notification.payload)
                         }
                     }
                 } catch {
@@ -43,10 +45,7 @@ extension PostgresCluster {
                 }
                 failing = true
             }
-            view.withLock {
-                $0.connected = false
-                $0.connectedSince = nil
-            }
+            view.withLock { $0.connectedSince = nil }
             await hub.clusterStatusChanged(.disconnected)
             let jittered = backoff * Double.random(in: 0.5...1.5)
             // Capped well under the dead-node bound, so an outage's end finds every node back before any is reaped.
@@ -58,8 +57,8 @@ extension PostgresCluster {
     /// Registers this node, reads the whole directory and makes this node and the directory agree: other nodes'
     /// members as listed; this node's members as it has them (rows of sessions that ended meanwhile go, members
     /// the directory lost come back). Runs after LISTEN, so no change committed later is missed.
-    func synchronize(client: PostgresClient) async throws {
-        try await ensureSchema(client: client)
+    func synchronize() async throws {
+        try await ensureSchema()
         try await client.query(
             """
             INSERT INTO cluster_nodes (node, name) VALUES (\(node.rawValue), \(settings.nodeName))
@@ -80,7 +79,7 @@ extension PostgresCluster {
                     peer: PeerInfo(id: SessionID(session), name: name, identity: identity, canPublish: canPublish), room: room,
                     node: NodeID(node), capacity: capacity))
         }
-        try await refreshPeers(client: client)
+        try await refreshPeers()
         let listed = Set(members.filter { $0.node == node }.map(\.peer.id))
         // Claims whose `moved` notice the lost connection swallowed: the directory says they are ours.
         let claimed = pendingClaims.withLock { claims in listed.compactMap { claims.removeValue(forKey: $0) } }
@@ -104,10 +103,7 @@ extension PostgresCluster {
             logger.notice(
                 "cluster directory reconciled", metadata: ["cluster.registered": "\(lost.count)", "cluster.removed": "\(ended.count)"])
         }
-        view.withLock {
-            $0.connected = true
-            $0.connectedSince = .now
-        }
+        view.withLock { $0.connectedSince = .now }
         await hub.clusterStatusChanged(.connected)
         logger.info(
             "cluster connected",
@@ -118,7 +114,7 @@ extension PostgresCluster {
     }
 
     /// Reads the live nodes.
-    func refreshPeers(client: PostgresClient) async throws {
+    func refreshPeers() async throws {
         var peers: [NodeID: String] = [:]
         for try await (id, name) in try await client.query("SELECT node, name FROM cluster_nodes", logger: quietLogger).decode(
             (String, String).self)
@@ -130,7 +126,7 @@ extension PostgresCluster {
 
     /// Applies one notification. Batches for other nodes are skipped by their header; a malformed one, or one from
     /// a node the directory does not list, is logged and dropped without touching anything else.
-    func receive(_ payload: String, client: PostgresClient) async throws {
+    func receive(_ payload: String) async throws {
         let header: BusHeader
         do {
             header = try BusHeader(parsing: payload)
@@ -154,7 +150,7 @@ extension PostgresCluster {
             return reject(payload, because: "\(error)")
         }
         if batch.from != node, status().peers[batch.from] == nil {
-            try await refreshPeers(client: client)
+            try await refreshPeers()
             guard status().peers[batch.from] != nil else {
                 return reject(payload, because: "it comes from node '\(batch.from.rawValue.prefix(32))', which the directory does not list")
             }

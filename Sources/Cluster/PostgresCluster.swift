@@ -1,3 +1,4 @@
+import DequeModule
 import Logging
 import NIOCore
 import PostgresNIO
@@ -81,14 +82,13 @@ public final class PostgresCluster: Service, ClusterLink {
     // MARK: Service
 
     public func run() async throws {
-        let client = client
         logger.info("cluster node starting", metadata: ["cluster.node": "\(node)", "cluster.name": "\(settings.nodeName)"])
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.listen(client: client) }
-            group.addTask { await self.beat(client: client) }
-            group.addTask { await self.serveRequests(client: client) }
+            group.addTask { await self.listen() }
+            group.addTask { await self.beat() }
+            group.addTask { await self.serveRequests() }
             await withGracefulShutdownHandler {
-                await self.write(client: client)
+                await self.write()
             } onGracefulShutdown: {
                 self.wakeContinuation.finish()
                 self.requestsContinuation.finish()
@@ -96,8 +96,8 @@ public final class PostgresCluster: Service, ClusterLink {
             // Nodes that routed a message here before they saw this node's sessions handed over are answered by
             // forwarding it to the mailbox: keep listening a moment for those, then publish what they caused.
             try? await Task.sleep(for: self.settings.linger)
-            await self.flushRemaining(client: client)
-            await self.deregister(client: client)
+            await self.flushRemaining()
+            await self.deregister()
             group.cancelAll()
         }
     }
@@ -115,10 +115,11 @@ public final class PostgresCluster: Service, ClusterLink {
 
 /// What a node knows of the cluster, for `/readyz`, metrics and the admin API.
 public struct ClusterView: Sendable, Equatable {
-    /// Whether the listening connection is up and synchronised.
-    public var connected = false
-    /// When it last became so (a node declares others dead only once it has been connected this long itself).
+    /// Since when the listening connection has been up and synchronised (a node declares others dead only once it
+    /// has been connected that long itself); `nil` while it is not.
     var connectedSince: ContinuousClock.Instant?
+    /// Whether the listening connection is up and synchronised.
+    public var connected: Bool { connectedSince != nil }
     /// The other live nodes, by id, with their names.
     public var peers: [NodeID: String] = [:]
 }
@@ -135,7 +136,7 @@ public struct ClusterCounters: Sendable, Equatable {
     public var bytesReceived: UInt64 = 0
     /// Bus payloads dropped as malformed or from unknown nodes.
     public var payloadsRejected: UInt64 = 0
-    /// The last time from a publication being queued here to its commit, in seconds.
+    /// How long this node's last flush of publications took to commit, in seconds.
     public var lastPublishSeconds: Double = 0
 }
 
@@ -152,33 +153,29 @@ struct PendingClaim: Sendable {
     var mailbox: [RemoteDelivery]
 }
 
-/// This node's publications not yet committed, oldest first.
+/// This node's publications not yet committed, oldest first, at most `limit` of them.
 struct PublicationQueue {
-    var items: [ClusterPublication] = []
-    var first = 0
+    private var items: Deque<ClusterPublication> = []
+    /// Entries dropped since the last successful commit (the first drop is logged).
     var droppedSinceLog = 0
 
-    /// Appends; returns `true` when this dropped the oldest entry for the first time since the last success.
+    /// Appends, dropping the oldest entry beyond `limit`; returns `true` for the first drop since the last success.
     mutating func append(_ publication: ClusterPublication, limit: Int) -> Bool {
         items.append(publication)
-        guard items.count - first > limit else { return false }
-        first += 1
+        guard items.count > limit else { return false }
+        items.removeFirst()
         droppedSinceLog += 1
         return droppedSinceLog == 1
     }
 
     /// Takes everything queued.
     mutating func takeAll() -> [ClusterPublication] {
-        defer {
-            items.removeAll(keepingCapacity: true)
-            first = 0
-        }
-        return Array(items[first...])
+        defer { items.removeAll(keepingCapacity: true) }
+        return Array(items)
     }
 
     /// Puts back what could not be committed, ahead of anything queued since.
     mutating func restore(_ publications: [ClusterPublication]) {
-        items = publications + items[first...]
-        first = 0
+        items.insert(contentsOf: publications, at: 0)
     }
 }

@@ -267,9 +267,6 @@ public actor SignalingHub {
         return state.localMembers(on: node)
     }
 
-    /// Members of other nodes this node knows of.
-    public var remoteMemberCount: Int { state.remoteMemberCount }
-
     /// Runs the core's periodic expiry.
     public func tick() {
         perform(state.timerFired(now: clock.now()))

@@ -7,18 +7,11 @@ import Testing
     let room = RoomName("r")!
     let nodeB = NodeID("node-b")
 
-    func member(_ harness: inout CoreHarness) -> ConnectionID {
-        let connection = harness.connect()
-        harness.join("r", on: connection, name: "n\(connection.rawValue)")
-        harness.record(harness.state.clusterJoinAdmitted(harness.session(connection), room: room, capacity: 8))
-        return connection
-    }
-
     @Test func aDrainingNodeParksInsteadOfSayingBye() {
         var harness = CoreHarness()
         harness.state.clusterStatusChanged(.connected)
-        let a = member(&harness)
-        let b = member(&harness)
+        let a = harness.clusterMember(name: "n\(harness.nextConnection)")
+        let b = harness.clusterMember(name: "n\(harness.nextConnection)")
         harness.send(.message(to: nil, data: "before"), on: a)
         _ = harness.take(b)
         _ = harness.state.takeMembershipChanges()
@@ -51,9 +44,9 @@ import Testing
     @Test func aDroppedConnectionIsHandedOverButACleanCloseLeaves() {
         var harness = CoreHarness()
         harness.state.clusterStatusChanged(.connected)
-        let a = member(&harness)
-        let b = member(&harness)
-        let c = member(&harness)
+        let a = harness.clusterMember(name: "n\(harness.nextConnection)")
+        let b = harness.clusterMember(name: "n\(harness.nextConnection)")
+        let c = harness.clusterMember(name: "n\(harness.nextConnection)")
         _ = harness.take(c)
         harness.lose(a)
         #expect(harness.parked.map(\.peer.id) == [harness.session(a)])
@@ -70,7 +63,7 @@ import Testing
     @Test func aClaimedSessionResumesWithItsHistoryAndMailbox() {
         var harness = CoreHarness()
         harness.state.clusterStatusChanged(.connected)
-        let peer = member(&harness)
+        let peer = harness.clusterMember(name: "n\(harness.nextConnection)")
         let parkedID = SessionID("moved")
         harness.record(
             harness.state.remoteMemberJoined(RemoteMember(peer: PeerInfo(id: parkedID, name: "Mo"), room: room, node: nodeB, capacity: 8)))
@@ -109,8 +102,8 @@ import Testing
     @Test func aHandOverRequestReplacesTheOldConnection() {
         var harness = CoreHarness()
         harness.state.clusterStatusChanged(.connected)
-        let a = member(&harness)
-        let b = member(&harness)
+        let a = harness.clusterMember(name: "n\(harness.nextConnection)")
+        let b = harness.clusterMember(name: "n\(harness.nextConnection)")
         _ = harness.take(a)
         _ = harness.take(b)
         harness.record(harness.state.handOverRequested(harness.session(a)))

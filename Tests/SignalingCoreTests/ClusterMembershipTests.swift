@@ -74,12 +74,8 @@ import Testing
 
     @Test func broadcastsLeaveOncePerNodeAndDirectMessagesGoToTheirNode() {
         var harness = clustered()
-        let a = harness.connect()
-        let b = harness.connect()
-        for connection in [a, b] {
-            harness.join("r", on: connection)
-            harness.record(harness.state.clusterJoinAdmitted(harness.session(connection), room: RoomName("r")!, capacity: 8))
-        }
+        let a = harness.clusterMember()
+        let b = harness.clusterMember()
         for (id, node) in [("b1", nodeB), ("c1", nodeC), ("b2", nodeB)] {
             harness.record(harness.state.remoteMemberJoined(remote(id, node: node)))
         }
@@ -103,12 +99,8 @@ import Testing
 
     @Test func remoteDeliveriesReachOnlyLocalMembersOfTheRoom() {
         var harness = clustered()
-        let a = harness.connect()
-        let other = harness.connect()
-        harness.join("r", on: a)
-        harness.record(harness.state.clusterJoinAdmitted(harness.session(a), room: RoomName("r")!, capacity: 8))
-        harness.join("elsewhere", on: other)
-        harness.record(harness.state.clusterJoinAdmitted(harness.session(other), room: RoomName("elsewhere")!, capacity: 8))
+        let a = harness.clusterMember()
+        let other = harness.clusterMember(of: "elsewhere")
         harness.record(harness.state.remoteMemberJoined(remote("b1", node: nodeB)))
         _ = harness.take(a)
         _ = harness.take(other)
@@ -128,9 +120,7 @@ import Testing
 
     @Test func messagesHeldWhileAloneGoToARemoteJoiner() {
         var harness = clustered()
-        let a = harness.connect()
-        harness.join("r", on: a)
-        harness.record(harness.state.clusterJoinAdmitted(harness.session(a), room: RoomName("r")!, capacity: 8))
+        let a = harness.clusterMember()
         harness.send(.message(to: nil, data: "offer"), on: a)
         #expect(harness.forwarded.isEmpty)
         harness.record(harness.state.remoteMemberJoined(remote("b1", node: nodeB, name: "Bo")))
@@ -141,9 +131,7 @@ import Testing
 
     @Test func repeatedEventsAreIdempotentAndLeavesSayBye() {
         var harness = clustered()
-        let a = harness.connect()
-        harness.join("r", on: a)
-        harness.record(harness.state.clusterJoinAdmitted(harness.session(a), room: RoomName("r")!, capacity: 8))
+        let a = harness.clusterMember()
         _ = harness.take(a)
         let member = remote("b1", node: nodeB)
         harness.record(harness.state.remoteMemberJoined(member))
@@ -158,9 +146,7 @@ import Testing
 
     @Test func aDeadNodesMembersLeaveWithTimeout() {
         var harness = clustered()
-        let a = harness.connect()
-        harness.join("r", on: a)
-        harness.record(harness.state.clusterJoinAdmitted(harness.session(a), room: RoomName("r")!, capacity: 8))
+        let a = harness.clusterMember()
         harness.record(harness.state.remoteMemberJoined(remote("b1", node: nodeB)))
         harness.record(harness.state.remoteMemberJoined(remote("c1", node: nodeC)))
         harness.record(harness.state.remoteMemberJoined(remote("b2", in: "only-remote", node: nodeB)))
@@ -173,9 +159,7 @@ import Testing
 
     @Test func resynchronisationKeepsTheKnownAddsTheNewAndDropsTheGone() {
         var harness = clustered()
-        let a = harness.connect()
-        harness.join("r", on: a)
-        harness.record(harness.state.clusterJoinAdmitted(harness.session(a), room: RoomName("r")!, capacity: 8))
+        let a = harness.clusterMember()
         harness.record(harness.state.remoteMemberJoined(remote("kept", node: nodeB)))
         harness.record(harness.state.remoteMemberJoined(remote("gone", node: nodeB)))
         _ = harness.take(a)
@@ -192,9 +176,7 @@ import Testing
 
     @Test func aLocalMemberEvictedElsewhereIsClosed() {
         var harness = clustered()
-        let a = harness.connect()
-        harness.join("r", on: a)
-        harness.record(harness.state.clusterJoinAdmitted(harness.session(a), room: RoomName("r")!, capacity: 8))
+        let a = harness.clusterMember()
         _ = harness.take(a)
         harness.record(harness.state.remoteMemberLeft(harness.session(a), room: RoomName("r")!, reason: .timeout))
         #expect(harness.closed.isEmpty, "only an eviction closes a local member")

@@ -45,6 +45,14 @@ struct CoreHarness {
         send(.join(JoinRequest(room: RoomName(room)!, name: name, password: password, capacity: capacity)), on: connection)
     }
 
+    /// A connection whose join of `room` the cluster directory admitted (a cluster node's core must be connected).
+    mutating func clusterMember(of room: String = "r", name: String? = nil) -> ConnectionID {
+        let connection = connect()
+        join(room, on: connection, name: name)
+        record(state.clusterJoinAdmitted(session(connection), room: RoomName(room)!, capacity: 8))
+        return connection
+    }
+
     mutating func advance(_ duration: Duration) {
         clock.advance(by: duration)
         record(state.timerFired(now: clock.now))
