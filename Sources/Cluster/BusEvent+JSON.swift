@@ -15,15 +15,22 @@ extension BusEvent {
             return .object(object)
         case .left(let session, let room, let reason):
             return ["t": "l", "s": .string(session.rawValue), "r": .string(room.rawValue), "why": .string(reason.rawValue)]
-        case .delivery(.direct(let room, let from, let to, let data)):
-            return ["t": "m", "r": .string(room.rawValue), "f": .string(from.rawValue), "to": .string(to.rawValue), "d": data]
-        case .delivery(.copy(let room, let from, let to, let data)):
-            return ["t": "c", "r": .string(room.rawValue), "f": .string(from.rawValue), "to": .string(to.rawValue), "d": data]
-        case .delivery(.broadcast(let room, let from, let data, let recipients)):
-            return [
-                "t": "b", "r": .string(room.rawValue), "f": .string(from.rawValue), "d": data,
-                "to": .array(recipients.map { .string($0.rawValue) }),
+        case .delivery(.direct(let room, let from, let to, let data)), .delivery(.copy(let room, let from, let to, let data)):
+            var object: [String: JSONValue] = [
+                "t": "m", "r": .string(room.rawValue), "f": .string(from.rawValue), "to": .string(to.id.rawValue), "d": data,
             ]
+            if case .delivery(.copy) = self { object["t"] = "c" }
+            if to.seq != 0 { object["n"] = .integer(Int64(clamping: to.seq)) }
+            return .object(object)
+        case .delivery(.broadcast(let room, let from, let data, let recipients)):
+            var object: [String: JSONValue] = [
+                "t": "b", "r": .string(room.rawValue), "f": .string(from.rawValue), "d": data,
+                "to": .array(recipients.map { .string($0.id.rawValue) }),
+            ]
+            if recipients.contains(where: { $0.seq != 0 }) {
+                object["n"] = .array(recipients.map { .integer(Int64(clamping: $0.seq)) })
+            }
+            return .object(object)
         case .moved(let session, let room, let node):
             return ["t": "v", "s": .string(session.rawValue), "r": .string(room.rawValue), "n": .string(node.rawValue)]
         case .kick(let session):
@@ -49,6 +56,11 @@ extension BusEvent {
             guard let room = RoomName(try text("r")) else { throw BusDecodingError("event '\(kind)' has an invalid room") }
             return room
         }
+        func number(_ value: JSONValue?) throws(BusDecodingError) -> UInt64 {
+            guard let value else { return 0 }
+            guard let number = value.integerValue, number >= 0 else { throw BusDecodingError("event '\(kind)' has an invalid number") }
+            return UInt64(number)
+        }
         func data() throws(BusDecodingError) -> JSONValue {
             guard let data = object["d"] else { throw BusDecodingError("event '\(kind)' lacks 'd'") }
             return data
@@ -65,16 +77,25 @@ extension BusEvent {
         case "l":
             guard let reason = ByeReason(rawValue: try text("why")) else { throw BusDecodingError("event 'l' has an unknown reason") }
             self = .left(try session("s"), room: try room(), reason: reason)
-        case "m":
-            self = .delivery(.direct(room: try room(), from: try session("f"), to: try session("to"), data: try data()))
-        case "c":
-            self = .delivery(.copy(room: try room(), from: try session("f"), to: try session("to"), data: try data()))
+        case "m", "c":
+            let recipient = Recipient(try session("to"), seq: try number(object["n"]))
+            let (room, from, data) = (try room(), try session("f"), try data())
+            self = .delivery(
+                kind == "m"
+                    ? .direct(room: room, from: from, to: recipient, data: data) : .copy(room: room, from: from, to: recipient, data: data))
         case "b":
             guard case .array(let items)? = object["to"] else { throw BusDecodingError("event 'b' lacks its recipients") }
-            var recipients: [SessionID] = []
-            for item in items {
+            var numbers: [JSONValue]?
+            if let value = object["n"] {
+                guard case .array(let list) = value, list.count == items.count else {
+                    throw BusDecodingError("event 'b' has numbers that do not match its recipients")
+                }
+                numbers = list
+            }
+            var recipients: [Recipient] = []
+            for (index, item) in items.enumerated() {
                 guard let id = item.stringValue, !id.isEmpty else { throw BusDecodingError("event 'b' has an invalid recipient") }
-                recipients.append(SessionID(id))
+                recipients.append(Recipient(SessionID(id), seq: try number(numbers?[index])))
             }
             self = .delivery(.broadcast(room: try room(), from: try session("f"), data: try data(), to: recipients))
         case "v":

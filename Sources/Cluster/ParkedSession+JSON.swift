@@ -12,6 +12,9 @@ extension ParkedSession {
         ]
         if let name = peer.name { object["name"] = .string(name) }
         if let identity = peer.identity { object["identity"] = .string(identity) }
+        if !sent.isEmpty { object["sent"] = Self.numbers(sent) }
+        if !received.isEmpty { object["received"] = Self.numbers(received) }
+        if !early.isEmpty { object["early"] = .array(early.map { BusEvent.delivery($0).json }) }
         return JSONValue.object(object).serialized
     }
 
@@ -33,11 +36,37 @@ extension ParkedSession {
             }
             history.append(message)
         }
+        var early: [RemoteDelivery] = []
+        if case .array(let items)? = value["early"] {
+            for item in items {
+                guard case .delivery(let delivery) = try BusEvent(json: item), delivery.recipient != nil else {
+                    throw BusDecodingError("a parked session's early messages hold something else")
+                }
+                early.append(delivery)
+            }
+        }
         self.init(
             peer: PeerInfo(
                 id: session, name: value["name"]?.stringValue, identity: value["identity"]?.stringValue,
                 canPublish: value["publish"] != .bool(false)),
-            token: token, room: room, capacity: Int(clamping: capacity), nextSeq: UInt64(nextSeq), history: history)
+            token: token, room: room, capacity: Int(clamping: capacity), nextSeq: UInt64(nextSeq), history: history,
+            sent: try Self.numbers(value["sent"]), received: try Self.numbers(value["received"]), early: early)
+    }
+
+    /// Per-peer message numbers as a JSON object.
+    private static func numbers(_ numbers: [SessionID: UInt64]) -> JSONValue {
+        .object(numbers.reduce(into: [:]) { object, entry in object[entry.key.rawValue] = .integer(Int64(clamping: entry.value)) })
+    }
+
+    private static func numbers(_ value: JSONValue?) throws(BusDecodingError) -> [SessionID: UInt64] {
+        guard let value else { return [:] }
+        guard case .object(let object) = value else { throw BusDecodingError("a parked session's numbers are not an object") }
+        var numbers: [SessionID: UInt64] = [:]
+        for (id, number) in object {
+            guard let number = number.integerValue, number >= 0 else { throw BusDecodingError("a parked session's numbers are invalid") }
+            numbers[SessionID(id)] = UInt64(number)
+        }
+        return numbers
     }
 
     /// The digest the directory finds a parked session by: its resume token is a secret, so it is not stored.

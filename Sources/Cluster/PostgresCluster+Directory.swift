@@ -284,7 +284,7 @@ extension PostgresCluster {
         guard let recipient = delivery.recipient else { return nil }
         var current: String?
         for try await value in try await connection.query(
-            "SELECT node FROM cluster_members WHERE session = \(recipient.rawValue) FOR SHARE", logger: quietLogger
+            "SELECT node FROM cluster_members WHERE session = \(recipient.id.rawValue) FOR SHARE", logger: quietLogger
         ).decode(String.self) {
             current = value
         }
@@ -293,7 +293,7 @@ extension PostgresCluster {
         var body = ""
         BusEvent.delivery(delivery).json.write(to: &body)
         try await connection.query(
-            "INSERT INTO cluster_mailbox (session, body) VALUES (\(recipient.rawValue), \(body))", logger: quietLogger)
+            "INSERT INTO cluster_mailbox (session, body) VALUES (\(recipient.id.rawValue), \(body))", logger: quietLogger)
         return nil
     }
 

@@ -229,7 +229,7 @@ public actor SignalingHub {
                 perform(state.remoteMemberLeft(session, room: room, reason: reason))
             case .delivery(let delivery):
                 counters.countRemoteDelivery()
-                perform(state.remoteDeliveryReceived(delivery))
+                perform(state.remoteDeliveryReceived(delivery, now: clock.now()))
             case .memberMoved(let session, let room, let node):
                 state.remoteMemberMoved(session, room: room, to: node)
             case .resumeClaimed(let request, let parked, let mailbox):

@@ -35,29 +35,64 @@ public struct RemoteMember: Equatable, Sendable {
     }
 }
 
+/// A recipient of a relayed message, with the number the sender gave the message within their pair.
+///
+/// A message can reach a member that moved between nodes by two paths (through its old node, or straight to its
+/// new place), so the recipient's node puts each sender's numbered messages back in number order. `0` marks a
+/// message that needs no number (both ends on one node that never numbered the pair).
+public struct Recipient: Hashable, Sendable {
+    /// The member.
+    public var id: SessionID
+    /// The message's number from its sender to this member, counting from 1; `0` when unnumbered.
+    public var seq: UInt64
+
+    /// Creates a recipient.
+    public init(_ id: SessionID, seq: UInt64 = 0) {
+        self.id = id
+        self.seq = seq
+    }
+}
+
 /// A relayed message that crosses to another node, which delivers it to its own members.
 public enum RemoteDelivery: Equatable, Sendable {
     /// To one member (`to` in the sender's request, or a held message for a member who joined there).
-    case direct(room: RoomName, from: SessionID, to: SessionID, data: JSONValue)
+    case direct(room: RoomName, from: SessionID, to: Recipient, data: JSONValue)
     /// An unaddressed message (a broadcast, or one held while its sender was alone) for the one member `to`.
-    case copy(room: RoomName, from: SessionID, to: SessionID, data: JSONValue)
+    case copy(room: RoomName, from: SessionID, to: Recipient, data: JSONValue)
     /// To the members `to` of `room`, the ones the sender's node knows the receiving node serves.
-    case broadcast(room: RoomName, from: SessionID, data: JSONValue, to: [SessionID])
+    case broadcast(room: RoomName, from: SessionID, data: JSONValue, to: [Recipient])
 
     /// The member a single-recipient delivery is for.
-    public var recipient: SessionID? {
+    public var recipient: Recipient? {
         switch self {
         case .direct(_, _, let to, _), .copy(_, _, let to, _): return to
         case .broadcast: return nil
         }
     }
 
+    /// The sender.
+    public var sender: SessionID {
+        switch self {
+        case .direct(_, let from, _, _), .copy(_, let from, _, _), .broadcast(_, let from, _, _): return from
+        }
+    }
+
     /// The message as its recipient sees it.
     func message(for recipient: SessionID) -> ServerMessage {
         switch self {
-        case .direct(let room, let from, let to, let data): return .message(room: room, from: from, to: to, data: data)
+        case .direct(let room, let from, let to, let data): return .message(room: room, from: from, to: to.id, data: data)
         case .copy(let room, let from, _, let data), .broadcast(let room, let from, let data, _):
             return .message(room: room, from: from, to: nil, data: data)
+        }
+    }
+
+    /// The same single-recipient delivery with another number.
+    func renumbered(_ seq: UInt64) -> RemoteDelivery {
+        switch self {
+        case .direct(let room, let from, let to, let data):
+            return .direct(room: room, from: from, to: Recipient(to.id, seq: seq), data: data)
+        case .copy(let room, let from, let to, let data): return .copy(room: room, from: from, to: Recipient(to.id, seq: seq), data: data)
+        case .broadcast: return self
         }
     }
 }
@@ -77,15 +112,27 @@ public struct ParkedSession: Equatable, Sendable {
     public var nextSeq: UInt64
     /// Sequenced messages it may not have received yet, oldest first.
     public var history: [OutboundMessage]
+    /// The last number it sent each peer (see ``Recipient``).
+    public var sent: [SessionID: UInt64]
+    /// The last number it received from each peer, in order.
+    public var received: [SessionID: UInt64]
+    /// Numbered messages that arrived before an earlier one of the same sender, oldest first.
+    public var early: [RemoteDelivery]
 
     /// Creates a parked session.
-    public init(peer: PeerInfo, token: String, room: RoomName, capacity: Int, nextSeq: UInt64, history: [OutboundMessage]) {
+    public init(
+        peer: PeerInfo, token: String, room: RoomName, capacity: Int, nextSeq: UInt64, history: [OutboundMessage],
+        sent: [SessionID: UInt64] = [:], received: [SessionID: UInt64] = [:], early: [RemoteDelivery] = []
+    ) {
         self.peer = peer
         self.token = token
         self.room = room
         self.capacity = capacity
         self.nextSeq = nextSeq
         self.history = history
+        self.sent = sent
+        self.received = received
+        self.early = early
     }
 }
 

@@ -22,6 +22,11 @@ public struct SignalingConfiguration: Sendable, Equatable {
     public var historyLimit = 256
     /// Sessions the server holds at once, connected or in grace.
     public var maximumSessions = 50_000
+    /// How long a message relayed across nodes that arrived ahead of an earlier one from the same sender waits for
+    /// it (the earlier one is then taken as lost, and order given up for it).
+    public var reorderWait: Duration = .seconds(2)
+    /// Messages a session holds waiting for earlier ones, beyond which the oldest gap is given up.
+    public var reorderLimit = 256
 
     /// The defaults.
     public init() {}

@@ -113,7 +113,8 @@ extension SignalingState {
             deliver(.otherJoined(room: member.room, peer: member.peer), to: local, actions: &actions)
         }
         for message in held {
-            actions.append(.forward(member.node, .copy(room: member.room, from: message.from, to: id, data: message.data)))
+            let recipient = number(from: message.from, to: id, crossing: true)
+            actions.append(.forward(member.node, .copy(room: member.room, from: message.from, to: recipient, data: message.data)))
         }
         return actions
     }
@@ -135,15 +136,15 @@ extension SignalingState {
 
     /// A relayed message arrived from another node. Recipients this node serves get it; one that moved on since
     /// the sender routed it (handed over by a draining node, resumed elsewhere) is forwarded to where it is now.
-    public mutating func remoteDeliveryReceived(_ delivery: RemoteDelivery) -> [SignalingAction] {
+    public mutating func remoteDeliveryReceived(_ delivery: RemoteDelivery, now: MonotonicTime) -> [SignalingAction] {
         var actions: [SignalingAction] = []
         switch delivery {
         case .direct(let room, _, let to, _), .copy(let room, _, let to, _):
-            guard isMember(to, of: room) else { break }
-            route(delivery, to: to, actions: &actions)
+            guard isMember(to.id, of: room) else { break }
+            route(delivery, to: to.id, now: now, actions: &actions)
         case .broadcast(let room, let from, let data, let recipients):
-            for recipient in recipients where recipient != from && isMember(recipient, of: room) {
-                route(.copy(room: room, from: from, to: recipient, data: data), to: recipient, actions: &actions)
+            for recipient in recipients where recipient.id != from && isMember(recipient.id, of: room) {
+                route(.copy(room: room, from: from, to: recipient, data: data), to: recipient.id, now: now, actions: &actions)
             }
         }
         return actions
@@ -153,11 +154,11 @@ extension SignalingState {
         sessions[id]?.room == room || remoteMembers[id]?.room == room
     }
 
-    /// Delivers a single-recipient message wherever `id` is served: here, another node, or a parked session's
-    /// mailbox.
-    mutating func route(_ delivery: RemoteDelivery, to id: SessionID, actions: inout [SignalingAction]) {
+    /// Delivers a single-recipient message wherever `id` is served: here (in its sender's order), another node,
+    /// or a parked session's mailbox.
+    mutating func route(_ delivery: RemoteDelivery, to id: SessionID, now: MonotonicTime, actions: inout [SignalingAction]) {
         if sessions[id] != nil {
-            deliver(delivery.message(for: id), to: id, actions: &actions)
+            accept(delivery, to: id, now: now, actions: &actions)
         } else if let remote = remoteMembers[id] {
             actions.append(.forward(remote.node, delivery))
         }
@@ -166,21 +167,29 @@ extension SignalingState {
     /// A broadcast from `sender` to the other `members` of a room: local ones directly, one copy per other node
     /// naming the members it serves there, and one per parked member into its mailbox.
     mutating func broadcast(
-        _ data: JSONValue, in room: RoomName, members: [SessionID], from sender: SessionID, actions: inout [SignalingAction]
+        _ data: JSONValue, in room: RoomName, members: [SessionID], from sender: SessionID, now: MonotonicTime,
+        actions: inout [SignalingAction]
     ) {
-        var nodes: [(node: NodeID, members: [SessionID])] = []
+        // A single node has no remote members and numbers nothing: skip the lookups on its hot path.
+        let numbered = !(sessions[sender]?.sentNumbers.isEmpty ?? true)
+        var nodes: [(node: NodeID, members: [Recipient])] = []
         for member in members where member != sender {
-            // A single node has no remote members: skip the lookup on its hot path.
             guard let remote = remoteMembers.isEmpty ? nil : remoteMembers[member] else {
-                deliver(.message(room: room, from: sender, to: nil, data: data), to: member, actions: &actions)
+                if numbered {
+                    let recipient = number(from: sender, to: member, crossing: false)
+                    accept(.copy(room: room, from: sender, to: recipient, data: data), to: member, now: now, actions: &actions)
+                } else {
+                    deliver(.message(room: room, from: sender, to: nil, data: data), to: member, actions: &actions)
+                }
                 continue
             }
+            let recipient = number(from: sender, to: member, crossing: true)
             if remote.node == .parked {
-                actions.append(.forward(.parked, .copy(room: room, from: sender, to: member, data: data)))
+                actions.append(.forward(.parked, .copy(room: room, from: sender, to: recipient, data: data)))
             } else if let index = nodes.firstIndex(where: { $0.node == remote.node }) {
-                nodes[index].members.append(member)
+                nodes[index].members.append(recipient)
             } else {
-                nodes.append((remote.node, [member]))
+                nodes.append((remote.node, [recipient]))
             }
         }
         for (node, recipients) in nodes {
@@ -216,13 +225,15 @@ extension SignalingState {
         tokens.removeValue(forKey: session.token)
         if let connection = session.connection { connections.removeValue(forKey: connection) }
         detachedSessions.remove(id)
+        sessionsWithEarlyDeliveries.remove(id)
         // Peers keep it as a member: what is sent to it meanwhile waits in the directory's mailbox.
         remoteMembers[id] = RemoteMember(peer: session.peerInfo, room: name, node: .parked, capacity: room.capacity)
         actions.append(
             .park(
                 ParkedSession(
                     peer: session.peerInfo, token: session.token, room: name, capacity: room.capacity, nextSeq: session.nextSeq,
-                    history: Array(session.history))))
+                    history: Array(session.history), sent: session.sentNumbers, received: session.receivedNumbers,
+                    early: session.early.map(\.delivery))))
     }
 
     /// A resume through another node names a session this node serves (its client came back elsewhere before
@@ -268,13 +279,16 @@ extension SignalingState {
         session.canPublish = parked.peer.canPublish
         session.nextSeq = parked.nextSeq
         session.history = Deque(parked.history)
+        session.sentNumbers = parked.sent
+        session.receivedNumbers = parked.received
         session.graceDeadline = now.advanced(by: configuration.gracePeriod)
         sessions[id] = session
         tokens[parked.token] = id
         detachedSessions.insert(id)
         var actions: [SignalingAction] = []
-        for delivery in mailbox {
-            deliver(delivery.message(for: id), to: id, actions: &actions)
+        // What waited out of order on the old node, then the mailbox: each sender's in number order.
+        for delivery in parked.early + mailbox {
+            accept(delivery, to: id, now: now, actions: &actions)
         }
         guard let fresh, fresh.pendingResume, let connection = fresh.connection else { return actions }
         sessions[request.session]?.pendingResume = false
@@ -324,6 +338,7 @@ extension SignalingState {
 
     private mutating func removeRemoteMember(_ id: SessionID, reason: ByeReason, actions: inout [SignalingAction]) {
         guard let member = remoteMembers.removeValue(forKey: id), var room = rooms[member.room] else { return }
+        forgetNumbers(of: id, among: room.members, actions: &actions)
         room.members.removeAll { $0 == id }
         if room.members.isEmpty {
             rooms.removeValue(forKey: member.room)

@@ -167,11 +167,12 @@ extension SignalingState {
             guard to != id, room.members.contains(to) else {
                 return fail(.unknownPeer, "'\(to.rawValue.prefix(128))' is not another member of room '\(roomName)'")
             }
-            route(.direct(room: roomName, from: id, to: to, data: data), to: to, actions: &actions)
+            let recipient = number(from: id, to: to, crossing: remoteMembers[to] != nil)
+            route(.direct(room: roomName, from: id, to: recipient, data: data), to: to, now: now, actions: &actions)
             return
         }
         guard room.members.count == 1 else {
-            broadcast(data, in: roomName, members: room.members, from: id, actions: &actions)
+            broadcast(data, in: roomName, members: room.members, from: id, now: now, actions: &actions)
             return
         }
         // Alone: hold the message for the next member, in order, for a bounded time.

@@ -1,6 +1,6 @@
 extension SignalingState {
     /// Periodic tick: expires held messages (telling their senders), ends sessions whose grace period
-    /// is over (their peers see `bye`), and forgets idle per-address join buckets.
+    /// is over (their peers see `bye`), gives up gaps in relayed messages waited on too long, and forgets idle per-address join buckets.
     public mutating func timerFired(now: MonotonicTime) -> [SignalingAction] {
         var actions: [SignalingAction] = []
         for roomName in roomsWithHeldMessages {
@@ -22,6 +22,7 @@ extension SignalingState {
             guard let deadline = sessions[id]?.graceDeadline, deadline <= now else { continue }
             actions += removeSession(id, reason: .timeout)
         }
+        releaseOverdueDeliveries(now: now, actions: &actions)
         joinBuckets = joinBuckets.filter { !$0.value.isFull(at: now) }
         return actions
     }

@@ -19,6 +19,8 @@ public struct SignalingState: Sendable {
     var roomsWithHeldMessages: Set<RoomName> = []
     /// Sessions in their grace period, so expiry does not scan every session.
     var detachedSessions: Set<SessionID> = []
+    /// Sessions holding messages that arrived out of order, so the tick does not scan every session.
+    var sessionsWithEarlyDeliveries: Set<SessionID> = []
     /// Entries and exits not yet taken by the edge (``takeMembershipChanges()``).
     var membershipChanges: [MembershipChange] = []
     /// Members of rooms served by other nodes of the cluster (they are in their rooms' member lists too).
@@ -155,12 +157,14 @@ public struct SignalingState: Sendable {
             }
         }
         detachedSessions.remove(id)
+        sessionsWithEarlyDeliveries.remove(id)
         return actions
     }
 
     /// Takes `id` out of its room, telling the others `bye`. An emptied room is deleted with its held messages.
     mutating func leaveRoom(_ id: SessionID, reason: ByeReason, actions: inout [SignalingAction]) {
         guard let roomName = sessions[id]?.room, var room = rooms[roomName] else { return }
+        forgetNumbers(of: id, among: room.members, actions: &actions)
         sessions[id]?.room = nil
         membershipChanges.append(.left(session: id, room: roomName, reason: reason))
         room.members.removeAll { $0 == id }
@@ -202,6 +206,12 @@ struct Session: Sendable {
     var pendingJoin: RoomName?
     /// Its resume of a session parked elsewhere awaits the directory's answer.
     var pendingResume = false
+    /// The last number it gave a message to each peer, for pairs that ever crossed nodes (see ``Recipient``).
+    var sentNumbers: [SessionID: UInt64] = [:]
+    /// The last number delivered to it from each sender, in order.
+    var receivedNumbers: [SessionID: UInt64] = [:]
+    /// Numbered messages that arrived ahead of an earlier one from the same sender, oldest first.
+    var early: [EarlyDelivery] = []
 
     init(id: SessionID, token: String, address: ClientAddress, connection: ConnectionID, bucket: TokenBucket) {
         self.id = id

@@ -18,10 +18,14 @@ import Testing
                     capacity: 4)),
             .joined(RemoteMember(peer: PeerInfo(id: SessionID("s2"), name: nil), room: room, node: b, capacity: 8)),
             .left(SessionID("s1"), room: room, reason: .evicted),
-            .delivery(.direct(room: room, from: SessionID("s1"), to: SessionID("s2"), data: ["sdp": "v=0\r\n", "n": 1])),
-            .delivery(.copy(room: room, from: SessionID("s1"), to: SessionID("s2"), data: "held")),
+            .delivery(
+                .direct(room: room, from: SessionID("s1"), to: Recipient(SessionID("s2"), seq: 7), data: ["sdp": "v=0\r\n", "n": 1])),
+            .delivery(.copy(room: room, from: SessionID("s1"), to: Recipient(SessionID("s2")), data: "held")),
             .moved(SessionID("s1"), room: room, node: .parked),
-            .delivery(.broadcast(room: room, from: SessionID("s2"), data: [1, 2.5, nil, true], to: [SessionID("s1"), SessionID("s3")])),
+            .delivery(
+                .broadcast(
+                    room: room, from: SessionID("s2"), data: [1, 2.5, nil, true],
+                    to: [Recipient(SessionID("s1"), seq: 3), Recipient(SessionID("s3"))])),
             .kick(SessionID("s2")),
             .handOver(SessionID("s1")),
             .nodeDown(b),
@@ -55,10 +59,10 @@ import Testing
     @Test func consecutiveEventsForOneTargetShareABatchAndOrderIsKept() throws {
         var batcher = BusBatcher(node: a)
         let publications: [ClusterPublication] = [
-            .delivery(b, .broadcast(room: room, from: SessionID("s1"), data: 1, to: [SessionID("s2")])),
-            .delivery(b, .broadcast(room: room, from: SessionID("s1"), data: 2, to: [SessionID("s2")])),
+            .delivery(b, .broadcast(room: room, from: SessionID("s1"), data: 1, to: [Recipient(SessionID("s2"))])),
+            .delivery(b, .broadcast(room: room, from: SessionID("s1"), data: 2, to: [Recipient(SessionID("s2"))])),
             .left(SessionID("s1"), room: room, reason: .left),
-            .delivery(b, .broadcast(room: room, from: SessionID("s1"), data: 1, to: [SessionID("s2")])),
+            .delivery(b, .broadcast(room: room, from: SessionID("s1"), data: 1, to: [Recipient(SessionID("s2"))])),
         ]
         let batches = batcher.encode(publications)
         #expect(batches.count == 3)
@@ -72,7 +76,7 @@ import Testing
         var batcher = BusBatcher(node: a)
         let data = JSONValue.string(String(repeating: "x", count: 1_000))
         let publications = (0..<40).map { _ in
-            ClusterPublication.delivery(b, .broadcast(room: room, from: SessionID("s1"), data: data, to: [SessionID("s2")]))
+            ClusterPublication.delivery(b, .broadcast(room: room, from: SessionID("s1"), data: data, to: [Recipient(SessionID("s2"))]))
         }
         let batches = batcher.encode(publications)
         #expect(batches.count > 1)
@@ -80,10 +84,12 @@ import Testing
         let events = try batches.flatMap { try BusBatch(parsing: $0.text).events }
         #expect(events.count == 40)
         let huge = JSONValue.string(String(repeating: "y", count: 20_000))
-        let oversized = batcher.encode([.delivery(b, .direct(room: room, from: SessionID("s1"), to: SessionID("s2"), data: huge))])
+        let oversized = batcher.encode([
+            .delivery(b, .direct(room: room, from: SessionID("s1"), to: Recipient(SessionID("s2")), data: huge))
+        ])
         #expect(oversized.count == 1 && !oversized[0].fitsNotification)
         let restored = try BusBatch(parsing: oversized[0].header + "@9", body: oversized[0].body)
-        #expect(restored.events == [.delivery(.direct(room: room, from: SessionID("s1"), to: SessionID("s2"), data: huge))])
+        #expect(restored.events == [.delivery(.direct(room: room, from: SessionID("s1"), to: Recipient(SessionID("s2")), data: huge))])
     }
 
     @Test(arguments: [
@@ -94,6 +100,10 @@ import Testing
         "sb1 a * 1\n[{\"t\":\"b\",\"r\":\"bad room name!\",\"f\":\"x\",\"d\":1,\"to\":[]}]",
         "sb1 a * 1\n[{\"t\":\"b\",\"r\":\"room\",\"f\":\"x\",\"d\":1}]",
         "sb1 a * 1\n[{\"t\":\"b\",\"r\":\"room\",\"f\":\"x\",\"d\":1,\"to\":[1]}]",
+        "sb1 a * 1\n[{\"t\":\"b\",\"r\":\"room\",\"f\":\"x\",\"d\":1,\"to\":[\"y\"],\"n\":[1,2]}]",
+        "sb1 a * 1\n[{\"t\":\"c\",\"r\":\"room\",\"f\":\"x\",\"d\":1,\"to\":\"y\",\"n\":-1}]",
+        "sb1 a * 1\n[{\"t\":\"b\",\"r\":\"room\",\"f\":\"x\",\"d\":1,\"to\":[\"y\"],\"n\":[1,2]}]",
+        "sb1 a * 1\n[{\"t\":\"c\",\"r\":\"room\",\"f\":\"x\",\"d\":1,\"to\":\"y\",\"n\":-1}]",
         "sb1 a * 1\n[{\"t\":\"v\",\"s\":\"x\",\"r\":\"room\"}]", "sb1 a * 1\n@0", "sb1 a * 1\n@x",
         "sb1 a * 1\n[{\"t\":\"x\"}",
     ])
@@ -124,7 +134,8 @@ import Testing
         ]
         let parked = ParkedSession(
             peer: PeerInfo(id: SessionID("s"), name: "Ada", identity: "ada", canPublish: false), token: "secret-token", room: room,
-            capacity: 3, nextSeq: 6, history: history)
+            capacity: 3, nextSeq: 6, history: history, sent: [SessionID("p"): 3], received: [SessionID("p"): 9, SessionID("q"): 1],
+            early: [.copy(room: room, from: SessionID("p"), to: Recipient(SessionID("s"), seq: 11), data: "ahead")])
         let restored = try ParkedSession(session: SessionID("s"), room: room, token: "secret-token", storedState: parked.storedState)
         #expect(restored == parked)
         #expect(!parked.storedState.contains("secret-token"), "the resume token is a secret: only its digest is stored")

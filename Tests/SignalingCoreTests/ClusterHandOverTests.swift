@@ -27,13 +27,14 @@ import Testing
         #expect(harness.forwarded.map(\.0) == [.parked, .parked])
         #expect(
             harness.forwarded.map(\.1) == [
-                .direct(room: room, from: harness.session(b), to: harness.session(a), data: "to-a"),
-                .copy(room: room, from: harness.session(b), to: harness.session(a), data: "to-all"),
+                .direct(room: room, from: harness.session(b), to: Recipient(harness.session(a), seq: 1), data: "to-a"),
+                .copy(room: room, from: harness.session(b), to: Recipient(harness.session(a), seq: 2), data: "to-all"),
             ])
         // A message still routed here by a node that has not seen the hand-over goes on to the mailbox too.
         harness.forwarded = []
         harness.record(
-            harness.state.remoteDeliveryReceived(.broadcast(room: room, from: SessionID("x"), data: 1, to: [harness.session(a)])))
+            harness.state.remoteDeliveryReceived(
+                .broadcast(room: room, from: SessionID("x"), data: 1, to: [Recipient(harness.session(a))]), now: harness.clock.now))
         #expect(harness.forwarded.map(\.0) == [.parked])
         // The end of the drain parks the rest.
         harness.record(harness.state.parkAll())
@@ -82,7 +83,7 @@ import Testing
         ]
         let parked = ParkedSession(
             peer: PeerInfo(id: parkedID, name: "Mo"), token: "parked-token", room: room, capacity: 8, nextSeq: 5, history: history)
-        let mailbox: [RemoteDelivery] = [.copy(room: room, from: harness.session(peer), to: parkedID, data: "while away")]
+        let mailbox: [RemoteDelivery] = [.copy(room: room, from: harness.session(peer), to: Recipient(parkedID), data: "while away")]
         harness.record(
             harness.state.clusterResumeClaimed(harness.clusterResumes[0], parked: parked, mailbox: mailbox, now: harness.clock.now))
         let received = harness.takeOutbound(fresh)

@@ -87,13 +87,17 @@ import Testing
         let room = RoomName("r")!
         #expect(
             harness.forwarded.map(\.1) == [
-                .broadcast(room: room, from: harness.session(a), data: "hello", to: [SessionID("b1"), SessionID("b2")]),
-                .broadcast(room: room, from: harness.session(a), data: "hello", to: [SessionID("c1")]),
+                .broadcast(
+                    room: room, from: harness.session(a), data: "hello",
+                    to: [Recipient(SessionID("b1"), seq: 1), Recipient(SessionID("b2"), seq: 1)]),
+                .broadcast(room: room, from: harness.session(a), data: "hello", to: [Recipient(SessionID("c1"), seq: 1)]),
             ])
         harness.forwarded = []
         harness.send(.message(to: SessionID("c1"), data: 1), on: a)
         #expect(harness.forwarded.map(\.0) == [nodeC])
-        #expect(harness.forwarded.first?.1 == .direct(room: RoomName("r")!, from: harness.session(a), to: SessionID("c1"), data: 1))
+        #expect(
+            harness.forwarded.first?.1
+                == .direct(room: RoomName("r")!, from: harness.session(a), to: Recipient(SessionID("c1"), seq: 2), data: 1))
         #expect(harness.take(b).isEmpty)
     }
 
@@ -105,11 +109,16 @@ import Testing
         _ = harness.take(a)
         _ = harness.take(other)
         let room = RoomName("r")!
+        let now = harness.clock.now
         harness.record(
-            harness.state.remoteDeliveryReceived(.broadcast(room: room, from: SessionID("b1"), data: "x", to: [harness.session(a)])))
+            harness.state.remoteDeliveryReceived(
+                .broadcast(room: room, from: SessionID("b1"), data: "x", to: [Recipient(harness.session(a))]), now: now))
         harness.record(
-            harness.state.remoteDeliveryReceived(.direct(room: room, from: SessionID("b1"), to: harness.session(other), data: "y")))
-        harness.record(harness.state.remoteDeliveryReceived(.copy(room: room, from: SessionID("b1"), to: harness.session(a), data: "z")))
+            harness.state.remoteDeliveryReceived(
+                .direct(room: room, from: SessionID("b1"), to: Recipient(harness.session(other)), data: "y"), now: now))
+        harness.record(
+            harness.state.remoteDeliveryReceived(
+                .copy(room: room, from: SessionID("b1"), to: Recipient(harness.session(a)), data: "z"), now: now))
         #expect(
             harness.take(a) == [
                 .message(room: room, from: SessionID("b1"), to: nil, data: "x"),
@@ -125,7 +134,9 @@ import Testing
         #expect(harness.forwarded.isEmpty)
         harness.record(harness.state.remoteMemberJoined(remote("b1", node: nodeB, name: "Bo")))
         #expect(harness.forwarded.map(\.0) == [nodeB])
-        #expect(harness.forwarded.first?.1 == .copy(room: RoomName("r")!, from: harness.session(a), to: SessionID("b1"), data: "offer"))
+        #expect(
+            harness.forwarded.first?.1
+                == .copy(room: RoomName("r")!, from: harness.session(a), to: Recipient(SessionID("b1"), seq: 1), data: "offer"))
         #expect(harness.take(a).last == .otherJoined(room: RoomName("r")!, peer: PeerInfo(id: SessionID("b1"), name: "Bo")))
     }
 
