@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         .target(
@@ -50,12 +51,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Deadlines and per-address limits every TCP listener (HTTP, HTTPS, TURN over TCP and TLS) applies.
+        .target(
+            name: "ConnectionGuards",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // Linux calls for the UDP relay loops that Swift's Glibc module does not export (epoll, recvmmsg, sendmmsg).
         .target(name: "CDatagramIO"),
         .target(
             name: "TURNServer",
             dependencies: [
                 "CDatagramIO",
+                "ConnectionGuards",
                 "STUNProtocol",
                 "TURNCore",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -132,7 +143,9 @@ let package = Package(
         .target(
             name: "SwitchboardApp",
             dependencies: [
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 "Cluster",
+                "ConnectionGuards",
                 "Signaling",
                 "SignalingCore",
                 "STUNProtocol",
@@ -211,6 +224,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ConnectionGuardsTests",
+            dependencies: ["ConnectionGuards"],
             swiftSettings: strict
         ),
         .testTarget(

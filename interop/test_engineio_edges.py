@@ -35,3 +35,21 @@ def test_closing_an_idle_keep_alive_connection_does_not_end_the_session(sio_targ
         assert second.status == 200 and second.text == "4second", f"the pending GET must carry the echo: {second}"
 
     run(sio_target, body)
+
+
+def test_an_invalid_chunked_body_is_a_bad_request_and_an_oversized_one_too_large(sio_target):
+    """A POST whose chunked encoding is broken is answered 400 (the request is malformed), not 413."""
+    async def body(c: Client):
+        sid = await init_long_polling_session(c, PATH)
+        reader, writer = await asyncio.open_connection(c.host, c.port)
+        writer.write(
+            f"POST {poll_url(sid)} HTTP/1.1\r\nHost: {c.host}:{c.port}\r\nTransfer-Encoding: chunked\r\n"
+            "Content-Type: text/plain\r\n\r\n4\r\n4abc\r\nzz\r\nnot hex\r\n0\r\n\r\n".encode())
+        answer = await asyncio.wait_for(_read_response(reader), 5)
+        assert answer.status == 400, answer
+        writer.close()
+        sid = await init_long_polling_session(c, PATH)
+        oversized = await c.fetch(poll_url(sid), method="POST", body="4" + "x" * 2_000_000)
+        assert_status(oversized, 413, "POST over maxPayload")
+
+    run(sio_target, body)

@@ -149,6 +149,55 @@ def stun_binding(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> tu
         sock.close()
 
 
+# Stream STUN (TCP/TLS), for tests and benchmarks that need an allocation without coturn's clients.
+
+
+def stun(message_type: int, attributes: bytes = b"", tid: bytes | None = None) -> bytes:
+    """A STUN message with a fresh transaction id unless given."""
+    return struct.pack("!HHI", message_type, len(attributes), MAGIC) + (tid or os.urandom(12)) + attributes
+
+
+def attribute(kind: int, value: bytes) -> bytes:
+    """One STUN attribute, padded to 4 bytes."""
+    return struct.pack("!HH", kind, len(value)) + value + b"\0" * ((4 - len(value) % 4) % 4)
+
+
+def read_stun(sock: socket.socket) -> tuple[int, dict[int, bytes]]:
+    """One STUN message from a stream: its type and attributes by type."""
+    sock.settimeout(5)
+    header = b""
+    while len(header) < 20:
+        header += sock.recv(20 - len(header))
+    kind, length = struct.unpack_from("!HH", header)
+    body = b""
+    while len(body) < length:
+        body += sock.recv(length - len(body))
+    attributes, pos = {}, 0
+    while pos + 4 <= len(body):
+        atype, alen = struct.unpack_from("!HH", body, pos)
+        attributes[atype] = body[pos + 4: pos + 4 + alen]
+        pos += 4 + alen + ((4 - alen % 4) % 4)
+    return kind, attributes
+
+
+def allocate_over(sock: socket.socket, user: bytes = b"alice", password: bytes = b"pw") -> None:
+    """A TURN Allocate (UDP relay) with long-term credentials (RFC 8656), over an open TCP or TLS connection."""
+    transport = attribute(0x0019, bytes([17, 0, 0, 0]))
+    sock.sendall(stun(0x0003, transport))
+    kind, attributes = read_stun(sock)
+    assert kind == 0x0113, hex(kind)  # 401 first: realm and nonce
+    realm, nonce = attributes[0x0014], attributes[0x0015]
+    body = transport + attribute(0x0006, user) + attribute(0x0014, realm) + attribute(0x0015, nonce)
+    key = hashlib.md5(user + b":" + realm + b":" + password).digest()
+    tid = os.urandom(12)
+    # MESSAGE-INTEGRITY covers the header with a length that already counts the integrity attribute.
+    header = struct.pack("!HHI", 0x0003, len(body) + 24, MAGIC) + tid
+    integrity = hmac.new(key, header + body, hashlib.sha1).digest()
+    sock.sendall(header + body + attribute(0x0008, integrity))
+    kind, _ = read_stun(sock)
+    assert kind == 0x0103, f"Allocate failed: {hex(kind)}"
+
+
 # ---------------------------------------------------------------------------------------------
 # Servers
 # ---------------------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ public struct SignalingConfiguration: Sendable, Equatable {
     public var joinBurst = 20.0
     /// Sequenced messages kept per session for resume.
     public var historyLimit = 256
+    /// Bytes of sequenced messages kept per session for resume (estimated wire size); the oldest go first.
+    public var historyByteLimit = 1 << 20
     /// Sessions the server holds at once, connected or in grace.
     public var maximumSessions = 50_000
     /// How long a message relayed across nodes that arrived ahead of an earlier one from the same sender waits for

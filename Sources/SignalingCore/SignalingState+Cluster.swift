@@ -1,5 +1,3 @@
-import DequeModule
-
 /// The core as one node of a cluster. Members served by other nodes sit in their rooms' member lists like local
 /// ones, but their state (history, connection, rate limits) lives on their own node: what is delivered to them
 /// leaves as ``SignalingAction/forward(_:_:)``, and their entries and exits arrive as the events below, in the
@@ -172,6 +170,7 @@ extension SignalingState {
     ) {
         // A single node has no remote members and numbers nothing: skip the lookups on its hot path.
         let numbered = !(sessions[sender]?.sentNumbers.isEmpty ?? true)
+        let size = ServerMessage.message(room: room, from: sender, to: nil, data: data).estimatedWireSize
         var nodes: [(node: NodeID, members: [Recipient])] = []
         for member in members where member != sender {
             guard let remote = remoteMembers.isEmpty ? nil : remoteMembers[member] else {
@@ -179,7 +178,7 @@ extension SignalingState {
                     let recipient = number(from: sender, to: member, crossing: false)
                     accept(.copy(room: room, from: sender, to: recipient, data: data), to: member, now: now, actions: &actions)
                 } else {
-                    deliver(.message(room: room, from: sender, to: nil, data: data), to: member, actions: &actions)
+                    deliver(.message(room: room, from: sender, to: nil, data: data), to: member, size: size, actions: &actions)
                 }
                 continue
             }
@@ -232,7 +231,7 @@ extension SignalingState {
             .park(
                 ParkedSession(
                     peer: session.peerInfo, token: session.token, room: name, capacity: room.capacity, nextSeq: session.nextSeq,
-                    history: Array(session.history), sent: session.sentNumbers, received: session.receivedNumbers,
+                    history: session.history.all, sent: session.sentNumbers, received: session.receivedNumbers,
                     early: session.early.map(\.delivery))))
     }
 
@@ -278,7 +277,7 @@ extension SignalingState {
         session.identity = parked.peer.identity
         session.canPublish = parked.peer.canPublish
         session.nextSeq = parked.nextSeq
-        session.history = Deque(parked.history)
+        session.history = ResumeHistory(parked.history)
         session.sentNumbers = parked.sent
         session.receivedNumbers = parked.received
         session.graceDeadline = now.advanced(by: configuration.gracePeriod)

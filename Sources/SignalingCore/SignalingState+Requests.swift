@@ -25,7 +25,7 @@ extension SignalingState {
                 actions: &actions)
         case .ping(let ack):
             if let ack {
-                sessions[id]?.history.removeAll { ($0.seq ?? 0) <= ack }
+                sessions[id]?.history.removeThrough(seq: ack)
             }
             reply(.pong(requestID: request.id), on: connection, actions: &actions)
         case .resume(let token, let lastSeq):

@@ -43,14 +43,14 @@ extension SignalingState {
         }
         target.connection = connection
         target.graceDeadline = nil
-        target.history.removeAll { ($0.seq ?? 0) <= lastSeq }
+        target.history.removeThrough(seq: lastSeq)
         sessions[targetID] = target
         connections[connection] = targetID
         detachedSessions.remove(targetID)
         let peers = target.room.flatMap { rooms[$0] }?.members.filter { $0 != targetID }.compactMap { peerInfo(of: $0) } ?? []
         reply(.resumed(room: target.room, id: targetID, peers: peers, lastSeq: lastSeq), on: connection, actions: &actions)
         if !target.history.isEmpty {
-            actions.append(.replay(connection, Array(target.history)))
+            actions.append(.replay(connection, target.history.all))
         }
     }
 }

@@ -126,16 +126,16 @@ public struct SignalingState: Sendable {
 
     /// Sends `message` to a session: sequenced messages enter its history (for resume) and, when it is
     /// connected, its connection.
-    mutating func deliver(_ message: ServerMessage, to id: SessionID, actions: inout [SignalingAction]) {
+    /// `size` is the message's estimated wire size when the caller already knows it (one broadcast, many recipients).
+    mutating func deliver(_ message: ServerMessage, to id: SessionID, size: Int? = nil, actions: inout [SignalingAction]) {
         guard let index = sessions.index(forKey: id) else { return }
         // Mutate in place: copying the session out would copy its whole history on every message.
         let seq = sessions.values[index].nextSeq
         sessions.values[index].nextSeq += 1
         let outbound = OutboundMessage(seq: seq, message: message)
-        sessions.values[index].history.append(outbound)
-        if sessions.values[index].history.count > configuration.historyLimit {
-            sessions.values[index].history.removeFirst()
-        }
+        sessions.values[index].history.append(
+            outbound, size: size ?? message.estimatedWireSize, countLimit: configuration.historyLimit,
+            byteLimit: configuration.historyByteLimit)
         if let connection = sessions.values[index].connection {
             actions.append(.send(connection, outbound))
         }
@@ -200,7 +200,7 @@ struct Session: Sendable {
     var identity: String?
     var canPublish = true
     var nextSeq: UInt64 = 1
-    var history: Deque<OutboundMessage> = []
+    var history = ResumeHistory()
     var graceDeadline: MonotonicTime?
     /// A room whose join awaits the cluster directory's answer.
     var pendingJoin: RoomName?

@@ -1,4 +1,5 @@
 import Cluster
+import ConnectionGuards
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
@@ -31,6 +32,9 @@ public func buildApplication(
     var signalingEvents = SignalingEvents()
     var turnEvents = TURNServerEvents()
     var turnSettings = configuration.turn
+    // One guard for every TCP listener, so an address's limit counts all its connections.
+    let connectionGuard = ConnectionGuard(settings: configuration.connectionGuards, logger: logger)
+    turnSettings?.connectionGuard = connectionGuard
     var certificates: TLSCertificates?
     if let tls = configuration.tls {
         let loaded = try TLSCertificates(certificatePath: tls.certificatePath, keyPath: tls.keyPath, logger: logger)
@@ -105,7 +109,7 @@ public func buildApplication(
     let turnServer = turnSettings.map {
         TURNServer(settings: $0, group: MultiThreadedEventLoopGroup.singleton, logger: logger, events: turnEvents)
     }
-    MetricsExporter(hub: hub, turn: turnServer, cluster: cluster).register(on: router)
+    MetricsExporter(hub: hub, turn: turnServer, cluster: cluster, connectionGuard: connectionGuard).register(on: router)
     shutdown?.attach(hub: hub, turn: turnServer, readiness: readiness)
     AdminAPI(
         hub: hub, turn: turnServer, store: store, users: storedUsers,
@@ -129,18 +133,17 @@ public func buildApplication(
     }
 
     let webSocketFrameLimit = SwitchboardConfiguration.webSocketFrameLimit(maxMessageBytes: configuration.maxMessageBytes)
-    let webSocketConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
-        ws: .init(
-            maxFrameSize: webSocketFrameLimit, autoPing: .enabled(timePeriod: configuration.heartbeatInterval),
-            closeTimeout: .seconds(5)))
+    let webSocketConfiguration = WebSocketServerConfiguration(
+        maxFrameSize: webSocketFrameLimit, autoPing: .enabled(timePeriod: configuration.heartbeatInterval), closeTimeout: .seconds(5))
     let serverLogger = logger
     if let certificates {
         // HTTPS/WSS: the same routes on their own port, the certificate taken per connection so reloads apply.
         services.append(
             Application(
                 router: router,
-                server: .reloadableTLSWebSocketUpgrade(
-                    webSocketRouter: router, configuration: webSocketConfiguration, certificates: certificates.source),
+                server: .guardedWebSocketUpgrade(
+                    webSocketRouter: router, webSocket: webSocketConfiguration, certificates: certificates.source,
+                    guard: connectionGuard),
                 configuration: .init(
                     address: .hostname(configuration.host, port: configuration.httpsPort), serverName: "Switchboard"),
                 onServerRunning: { channel in
@@ -155,7 +158,8 @@ public func buildApplication(
     if let turnServer { services.append(turnServer) }
     return Application(
         router: router,
-        server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: webSocketConfiguration),
+        server: .guardedWebSocketUpgrade(
+            webSocketRouter: router, webSocket: webSocketConfiguration, certificates: nil, guard: connectionGuard),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.httpPort),
             serverName: "Switchboard"),

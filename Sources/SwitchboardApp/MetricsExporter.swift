@@ -1,4 +1,5 @@
 import Cluster
+import ConnectionGuards
 import Hummingbird
 import NIOCore
 import Prometheus
@@ -20,13 +21,15 @@ actor MetricsExporter {
     private let hub: SignalingHub
     private let turn: TURNServer?
     private let cluster: PostgresCluster?
+    private let connectionGuard: ConnectionGuard?
     /// Last values seen per counter, so each scrape adds only the growth.
     private var seen: [String: UInt64] = [:]
 
-    init(hub: SignalingHub, turn: TURNServer?, cluster: PostgresCluster? = nil) {
+    init(hub: SignalingHub, turn: TURNServer?, cluster: PostgresCluster? = nil, connectionGuard: ConnectionGuard? = nil) {
         self.hub = hub
         self.turn = turn
         self.cluster = cluster
+        self.connectionGuard = connectionGuard
         registry.makeGauge(
             descriptor: Self.descriptor("switchboard_build_info", "Always 1; labels describe the build."),
             labels: [("version", Self.version)]
@@ -52,6 +55,11 @@ actor MetricsExporter {
         advance(
             "switchboard_signaling_bytes_total", [("direction", "out")], to: hub.traffic.bytesOut,
             "Signaling bytes from and to clients on every transport (frames, bodies, event streams).")
+        for (listener, reason, count) in connectionGuard?.closedCounts() ?? [] {
+            advance(
+                "switchboard_connections_closed_total", [("listener", listener.rawValue), ("reason", reason.rawValue)], to: count,
+                "TCP connections closed or refused by a guard: handshake or idle deadline passed, or the address at its limit.")
+        }
         var authFailures: UInt64 = 0
         for (code, count) in signaling.counters.errors {
             advance(

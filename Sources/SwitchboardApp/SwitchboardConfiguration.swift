@@ -1,4 +1,5 @@
 import Cluster
+import ConnectionGuards
 import Logging
 import Signaling
 import SignalingCore
@@ -24,6 +25,8 @@ public struct SwitchboardConfiguration: Sendable {
     public var outboundQueueLimit = 256
     /// Interval between WebSocket pings; a connection silent for two intervals is dead.
     public var heartbeatInterval: Duration = .seconds(10)
+    /// Handshake and idle deadlines and the per-address connection limit of every TCP listener.
+    public var connectionGuards = ConnectionGuardSettings()
 
     /// Engine.IO settings of the Socket.IO endpoint at `/socket.io/` (heartbeat, payload limit, CORS).
     public var engineIO = EngineIOConfiguration()

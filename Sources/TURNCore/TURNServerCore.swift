@@ -72,6 +72,11 @@ public struct TURNServerCore: Sendable {
 
     public var allocationCount: Int { allocations.count }
 
+    /// Whether a client holds an allocation (or one being set up) on `fiveTuple`.
+    public func hasAllocation(for fiveTuple: FiveTuple) -> Bool {
+        allocations[fiveTuple] != nil || pending[fiveTuple] != nil
+    }
+
     /// A STUN message (request or indication) arrived from a client.
     public mutating func stunReceived(_ packet: ByteBuffer, from fiveTuple: FiveTuple, now: TURNInstant) -> TURNOutcome {
         let parsed: STUNParsedMessage

@@ -1,3 +1,4 @@
+import ConnectionGuards
 import NIOCore
 import STUNProtocol
 import TURNCore
@@ -9,10 +10,15 @@ final class TURNStreamHandler: ChannelInboundHandler {
     private let context: TURNLoopContext
     private var fiveTuple: FiveTuple?
     private let transport: TURNTransport
+    private let guardian: ConnectionGuard?
+    /// When the last complete message arrived; `nil` until the first (the handshake phase).
+    private var lastFrame: NIODeadline?
+    private var deadline: Scheduled<Void>?
 
-    init(context: TURNLoopContext, transport: TURNTransport) {
+    init(context: TURNLoopContext, transport: TURNTransport, guard guardian: ConnectionGuard?) {
         self.context = context
         self.transport = transport
+        self.guardian = guardian
     }
 
     func channelActive(context channelContext: ChannelHandlerContext) {
@@ -27,11 +33,13 @@ final class TURNStreamHandler: ChannelInboundHandler {
             server: TransportAddress(ip: local.ip.unmapped, port: local.port), transport: transport)
         self.fiveTuple = fiveTuple
         context.streamClients[fiveTuple] = channelContext.channel
+        if let guardian { scheduleCheck(at: .now() + .init(guardian.settings.handshakeTimeout), channelContext) }
         channelContext.fireChannelActive()
     }
 
     func channelRead(context channelContext: ChannelHandlerContext, data: NIOAny) {
         guard let fiveTuple else { return }
+        lastFrame = .now()
         switch unwrapInboundIn(data) {
         case .stun(let message):
             context.stunReceived(message, from: fiveTuple)
@@ -41,6 +49,7 @@ final class TURNStreamHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context channelContext: ChannelHandlerContext) {
+        deadline?.cancel()
         if let fiveTuple { context.streamClosed(fiveTuple) }
         channelContext.fireChannelInactive()
     }
@@ -50,6 +59,31 @@ final class TURNStreamHandler: ChannelInboundHandler {
         context.logger.debug(
             "turn.stream.closed-on-error", metadata: ["turn.five-tuple": "\(fiveTuple.map { "\($0)" } ?? "?")", "error": "\(error)"])
         channelContext.close(promise: nil)
+    }
+
+    /// The connection must complete its TLS handshake and first message within the handshake timeout, and, while
+    /// it holds no allocation, send a complete message at least every idle timeout (RFC 8656 leaves a TCP
+    /// connection's life to its allocation; one without any only costs a descriptor).
+    private func scheduleCheck(at when: NIODeadline, _ channelContext: ChannelHandlerContext) {
+        deadline = channelContext.eventLoop.assumeIsolated().scheduleTask(deadline: when) { [self] in
+            guard let guardian, let fiveTuple, channelContext.channel.isActive else { return }
+            let idle = TimeAmount(guardian.settings.turnIdleTimeout)
+            let listener: GuardedListener = transport == .tls ? .turnTLS : .turnTCP
+            guard let lastFrame else {
+                guardian.count(.handshakeTimeout, on: listener)
+                channelContext.close(promise: nil)
+                return
+            }
+            let now = NIODeadline.now()
+            if context.core.hasAllocation(for: fiveTuple) {
+                scheduleCheck(at: now + idle, channelContext)
+            } else if lastFrame + idle <= now {
+                guardian.count(.idleTimeout, on: listener)
+                channelContext.close(promise: nil)
+            } else {
+                scheduleCheck(at: lastFrame + idle, channelContext)
+            }
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import ConnectionGuards
 import Logging
 import NIOCore
 import NIOPosix
@@ -196,6 +197,7 @@ public final class TURNServer: Service, Sendable {
         let contexts = self.contexts
         let transport: TURNTransport = tls == nil ? .tcp : .tls
         let rfc5766Range = settings.core.channelNumbers.upperBound > ChannelNumber.validRange.upperBound
+        let guardian = settings.connectionGuard
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -204,10 +206,13 @@ public final class TURNServer: Service, Sendable {
                     guard let context = contexts[ObjectIdentifier(channel.eventLoop)] else {
                         throw ChannelError.ioOnClosedChannel
                     }
+                    if let guardian, !guardian.admit(channel, on: transport == .tls ? .turnTLS : .turnTCP) {
+                        throw ChannelError.inappropriateOperationForState
+                    }
                     let sync = channel.pipeline.syncOperations
                     if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls.current())) }
                     try sync.addHandler(ByteToMessageHandler(STUNStreamFrameDecoder(rfc5766Range: rfc5766Range)))
-                    try sync.addHandler(TURNStreamHandler(context: context.value, transport: transport))
+                    try sync.addHandler(TURNStreamHandler(context: context.value, transport: transport, guard: guardian))
                 }
             }
             .bind(host: settings.host, port: port).get()

@@ -1,3 +1,4 @@
+import ConnectionGuards
 import Logging
 import NIOCore
 import NIOSSL
@@ -27,6 +28,8 @@ public struct TURNServerSettings: Sendable {
     /// How many UDP relay threads (each with its own `SO_REUSEPORT` listener) and NIO event loops (for TCP and TLS
     /// clients) serve TURN.
     public var eventLoopCount: Int
+    /// Deadlines and the per-address limit of the TCP and TLS listeners; `nil` applies none.
+    public var connectionGuard: ConnectionGuard?
 
     /// Creates settings.
     public init(

@@ -88,6 +88,25 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Seconds between WebSocket pings; a ping unanswered by the next one closes the connection.")
     var heartbeatInterval = 10.0
 
+    @Option(
+        name: .customLong("handshake-timeout"),
+        help:
+            "Seconds a TCP connection (HTTP, HTTPS, TURN over TCP or TLS) has to finish its TLS handshake and first request or message.")
+    var handshakeTimeout = 10.0
+
+    @Option(name: .customLong("http-idle-timeout"), help: "Seconds a kept-alive HTTP connection may wait for its next request.")
+    var httpIdleTimeout = 60.0
+
+    @Option(
+        name: .customLong("turn-idle-timeout"),
+        help: "Seconds a TURN connection over TCP or TLS holding no allocation may go without a complete message.")
+    var turnIdleTimeout = 60.0
+
+    @Option(
+        name: .customLong("max-connections-per-address"),
+        help: "Open TCP connections one client IP address may hold across all listeners; 0 for no limit (behind a reverse proxy).")
+    var maxConnectionsPerAddress = 1_000
+
     @Option(name: .customLong("grace-period"), help: "Seconds a dropped session may resume before its peers see bye.")
     var gracePeriod = 20.0
 
@@ -99,6 +118,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("resume-history"), help: "Messages kept per session for resume.")
     var resumeHistory = 256
+
+    @Option(
+        name: .customLong("resume-history-bytes"),
+        help: "Bytes of messages kept per session for resume (as sent); the oldest go first past either bound.")
+    var resumeHistoryBytes = 1 << 20
 
     @Option(name: .customLong("max-sessions"), help: "Sessions held at once, connected or in grace.")
     var maxSessions = 50_000
@@ -277,7 +301,8 @@ struct ServeCommand: AsyncParsableCommand {
             "config", "host", "http-port", "data-dir", "database", "node-name", "cluster-dead-after", "log-level", "log-format",
             "room-capacity", "max-room-capacity",
             "max-message-bytes", "message-rate", "message-burst", "join-rate", "join-burst", "outbound-queue",
-            "heartbeat-interval", "grace-period", "held-messages", "held-message-ttl", "resume-history", "max-sessions",
+            "heartbeat-interval", "handshake-timeout", "http-idle-timeout", "turn-idle-timeout", "max-connections-per-address",
+            "grace-period", "held-messages", "held-message-ttl", "resume-history", "resume-history-bytes", "max-sessions",
             "turn-port", "turn-tls-port", "tls-cert", "tls-key", "realm", "relay-ports", "default-lifetime", "max-lifetime",
             "user-quota", "total-quota", "max-allocation-bps", "allocation-family", "nonce-lifetime", "nonce-secret",
             "unauthorized-rate", "unauthorized-burst", "turn-threads", "public-dir", "ice-host", "turn-credential-ttl",
@@ -316,7 +341,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         for (name, value) in [
             ("max-message-bytes", maxMessageBytes), ("outbound-queue", outboundQueue), ("held-messages", heldMessages),
-            ("resume-history", resumeHistory), ("max-sessions", maxSessions), ("socketio-max-payload", socketIOMaxPayload),
+            ("resume-history", resumeHistory), ("resume-history-bytes", resumeHistoryBytes), ("max-sessions", maxSessions),
+            ("socketio-max-payload", socketIOMaxPayload),
             ("socketio-room-capacity", socketIORoomCapacity),
         ] where value < 1 {
             throw ValidationError("--\(name) must be at least 1")
@@ -325,10 +351,12 @@ struct ServeCommand: AsyncParsableCommand {
             ("message-rate", messageRate), ("message-burst", messageBurst), ("join-rate", joinRate),
             ("join-burst", joinBurst), ("heartbeat-interval", heartbeatInterval), ("grace-period", gracePeriod),
             ("held-message-ttl", heldMessageTTL), ("socketio-ping-interval", socketIOPingInterval),
+            ("handshake-timeout", handshakeTimeout), ("http-idle-timeout", httpIdleTimeout), ("turn-idle-timeout", turnIdleTimeout),
             ("socketio-ping-timeout", socketIOPingTimeout),
         ] where !(value > 0) {
             throw ValidationError("--\(name) must be greater than 0")
         }
+        guard maxConnectionsPerAddress >= 0 else { throw ValidationError("--max-connections-per-address must be 0 or more") }
         guard drainPeriod >= 0, drainPeriod <= 86_400 else { throw ValidationError("--drain-period must be 0-86400 seconds") }
         guard (1...604_800).contains(turnCredentialTTL) else {
             throw ValidationError("--turn-credential-ttl must be 1-604800 seconds")
@@ -432,6 +460,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxMessageBytes = maxMessageBytes
         configuration.outboundQueueLimit = outboundQueue
         configuration.heartbeatInterval = .seconds(heartbeatInterval)
+        configuration.connectionGuards.handshakeTimeout = .seconds(handshakeTimeout)
+        configuration.connectionGuards.httpIdleTimeout = .seconds(httpIdleTimeout)
+        configuration.connectionGuards.turnIdleTimeout = .seconds(turnIdleTimeout)
+        configuration.connectionGuards.maximumPerAddress = maxConnectionsPerAddress == 0 ? nil : maxConnectionsPerAddress
         configuration.signaling.roomCapacity = roomCapacity
         configuration.signaling.maximumRoomCapacity = maxRoomCapacity
         configuration.signaling.messageRate = messageRate
@@ -442,6 +474,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.signaling.heldMessageLimit = heldMessages
         configuration.signaling.heldMessageTTL = .seconds(heldMessageTTL)
         configuration.signaling.historyLimit = resumeHistory
+        configuration.signaling.historyByteLimit = resumeHistoryBytes
         configuration.signaling.maximumSessions = maxSessions
         configuration.ice.host = iceHost
         configuration.ice.secret = turnSecrets.first

@@ -103,6 +103,38 @@ struct ResumeTests {
         #expect(core.take(a) == [.bye(room: room1, id: core.session(b), reason: .removed)])
     }
 
+    @Test func theHistoryIsBoundedInBytesToo() {
+        var core = CoreHarness {
+            $0.historyLimit = 100
+            $0.historyByteLimit = 64 * 1024
+        }
+        let a = core.connect(), b = core.connect()
+        core.join("room-1", on: a)
+        core.join("room-1", on: b)
+        let joinedSeq = core.takeOutbound(b).last!.seq!
+        core.lose(b)
+        let large = JSONValue.string(String(repeating: "x", count: 20_000))
+        for _ in 1...5 { core.send(.message(to: nil, data: large), on: a) }
+        core.send(.message(to: nil, data: "small"), on: a)
+        _ = core.take(a)
+        // 5 x 20 KB and a small one exceed 64 KiB: the oldest large ones went, so a resume from before them is a gap.
+        let early = core.connect()
+        core.send(.resume(token: "t2", lastSeq: joinedSeq), on: early)
+        #expect(core.errors(early) == [.resumeGap])
+
+        // Messages within the bound replay whole.
+        var kept = CoreHarness { $0.historyByteLimit = 64 * 1024 }
+        let c = kept.connect(), d = kept.connect()
+        kept.join("room-1", on: c)
+        kept.join("room-1", on: d)
+        let last = kept.takeOutbound(d).last!.seq!
+        kept.lose(d)
+        for _ in 1...2 { kept.send(.message(to: nil, data: large), on: c) }
+        let back = kept.connect()
+        kept.send(.resume(token: "t2", lastSeq: last), on: back)
+        #expect(kept.take(back).filter { if case .message = $0 { true } else { false } }.count == 2)
+    }
+
     @Test func acknowledgedMessagesAreForgotten() {
         var core = CoreHarness { $0.historyLimit = 100 }
         let a = core.connect(), b = core.connect()

@@ -109,7 +109,8 @@ public struct EngineIORoute: Sendable {
         } catch {
             await session.endPost()
             await session.transportFailed("transport error")
-            return Response(status: .contentTooLarge)
+            // Over the payload limit is 413; a body that breaks off or whose chunked encoding is invalid is 400.
+            return Response(status: error is NIOTooManyBytesError ? .contentTooLarge : .badRequest)
         }
         let packets: [EngineIOPacket]
         do {
