@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "switchboard", targets: ["switchboard"]),
         .library(name: "SwitchboardClient", targets: ["SwitchboardClient"]),
         .executable(name: "socketio-conformance-fixture", targets: ["socketio-conformance-fixture"]),
+        .executable(name: "switchboard-fuzz", targets: ["switchboard-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -316,6 +317,29 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: strict
+        ),
+        // Fuzzing (fuzz/README.md): one target per parser of network input, a replay tool that is also the
+        // libFuzzer binary when built with -DFUZZING -sanitize=fuzzer, and a C declaration of libFuzzer's driver.
+        .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "STUNProtocol",
+                "SignalingCore",
+                "SocketIOProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "CLibFuzzer"),
+        .executableTarget(
+            name: "switchboard-fuzz",
+            dependencies: ["FuzzTargets", "CLibFuzzer"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "FuzzTargetsTests",
+            dependencies: ["FuzzTargets"],
             swiftSettings: strict
         ),
     ]

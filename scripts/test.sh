@@ -64,6 +64,9 @@ step "interop (third-party clients against the real binary)"
 SWITCHBOARD_BIN="$root/.build/debug/switchboard" SWITCHBOARD_FIXTURE_BIN="$root/.build/debug/socketio-conformance-fixture" \
   timeout 1200 "$venv/bin/python" -m pytest interop -q --ignore=interop/browser
 
+step "fuzz smoke run (libFuzzer + ASan, 60 s per target, two at a time; about 8 min on 2 cores; fuzz/README.md)"
+timeout 1200 bash scripts/fuzz.sh 60
+
 step "browser calls (headless Chromium in a private network namespace; screenshots in interop/artifacts/screenshots)"
 # Only loopback exists in the namespace, so ICE candidates and media stay on 127.0.0.1 and no port collides.
 SWITCHBOARD_BIN="$root/.build/debug/switchboard" timeout 900 unshare -n -- sh -c \

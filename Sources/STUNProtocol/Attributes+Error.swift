@@ -61,10 +61,9 @@ public struct ErrorCodeAttribute: STUNAttributeValue {
         guard value.readableBytes >= 4, value.readableBytes <= 4 + 763,
             let classByte = value.getInteger(at: value.readerIndex + 2, as: UInt8.self),
             let number = value.getInteger(at: value.readerIndex + 3, as: UInt8.self),
-            (3...6).contains(classByte & 0x07), number < 100,
-            let reason = value.getString(at: value.readerIndex + 4, length: value.readableBytes - 4)
+            (3...6).contains(classByte & 0x07), number < 100
         else { throw .malformedAttribute(Self.attributeType) }
-        self.init(code: Int(classByte & 0x07) * 100 + Int(number), reason: reason)
+        self.init(code: Int(classByte & 0x07) * 100 + Int(number), reason: Self.reason(in: value))
     }
 
     public func encode(into buffer: inout ByteBuffer, transactionID: TransactionID) {
@@ -72,6 +71,14 @@ public struct ErrorCodeAttribute: STUNAttributeValue {
         buffer.writeInteger(UInt8(code / 100))
         buffer.writeInteger(UInt8(code % 100))
         buffer.writeString(reason)
+    }
+
+    /// The reason phrase after the 4-byte code of an ERROR-CODE or ADDRESS-ERROR-CODE value, or "" if it is not UTF-8.
+    ///
+    /// RFC 8489 §14.8 requires UTF-8. The code is what a client acts on, so a bad phrase is dropped rather than the
+    /// error refused; repairing it instead could triple its size past the 763 bytes a reader accepts.
+    static func reason(in value: ByteBuffer) -> String {
+        value.getValidatedUTF8String(at: value.readerIndex + 4, length: value.readableBytes - 4) ?? ""
     }
 }
 
@@ -116,16 +123,18 @@ public struct AddressErrorCode: STUNAttributeValue {
     }
 
     public init(decoding value: ByteBuffer, transactionID: TransactionID) throws(STUNDecodingError) {
-        guard value.readableBytes >= 4,
+        // The code is ERROR-CODE's: class 3-6 and number 0-99 (RFC 8656 §18.13, RFC 8489 §14.8). Anything else
+        // would decode to a code outside 300-699 that the encoder cannot write back.
+        guard value.readableBytes >= 4, value.readableBytes <= 4 + 763,
             let familyByte = value.getInteger(at: value.readerIndex, as: UInt8.self),
             let family = AddressFamily(rawValue: familyByte),
             let classByte = value.getInteger(at: value.readerIndex + 2, as: UInt8.self),
             let number = value.getInteger(at: value.readerIndex + 3, as: UInt8.self),
-            let reason = value.getString(at: value.readerIndex + 4, length: value.readableBytes - 4)
+            (3...6).contains(classByte & 0x07), number < 100
         else { throw .malformedAttribute(Self.attributeType) }
         self.family = family
         self.code = Int(classByte & 0x07) * 100 + Int(number)
-        self.reason = reason
+        self.reason = ErrorCodeAttribute.reason(in: value)
     }
 
     public func encode(into buffer: inout ByteBuffer, transactionID: TransactionID) {

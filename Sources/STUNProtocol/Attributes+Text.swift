@@ -13,8 +13,7 @@ public protocol STUNTextAttribute: STUNAttributeValue {
 extension STUNTextAttribute {
     public init(decoding value: ByteBuffer, transactionID: TransactionID) throws(STUNDecodingError) {
         guard value.readableBytes <= Self.maximumBytes,
-            let text = value.getString(at: value.readerIndex, length: value.readableBytes),
-            Array(text.utf8).count == value.readableBytes
+            let text = value.getValidatedUTF8String(at: value.readerIndex, length: value.readableBytes)
         else { throw .malformedAttribute(Self.attributeType) }
         self.init(text)
     }
@@ -54,4 +53,15 @@ public struct Software: STUNTextAttribute {
     public static let maximumBytes = 763
     public var text: String
     public init(_ text: String) { self.text = text }
+}
+
+extension ByteBuffer {
+    /// The bytes at `index` as text if they are valid UTF-8, else `nil`.
+    ///
+    /// Never repaired: U+FFFD for a bad sequence would make different bytes read as one string (a truncated
+    /// 4-byte sequence even keeps the length), and the string would encode to bytes other than those received.
+    func getValidatedUTF8String(at index: Int, length: Int) -> String? {
+        guard let bytes = viewBytes(at: index, length: length) else { return nil }
+        return String(validating: bytes, as: UTF8.self)
+    }
 }

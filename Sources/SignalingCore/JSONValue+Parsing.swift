@@ -245,6 +245,9 @@ private struct JSONParser {
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if isInteger, let integer = Int64(text) { return .integer(integer) }
         guard let double = Double(text), double.isFinite else { throw fail("number out of range") }
+        // JSON has one number type: a whole value is an integer however it is written ("2.0", "1e3"), so equal
+        // numbers parse equal, and what the serializer writes (whole numbers without a fraction) parses back the same.
+        if let integer = Int64(exactly: double) { return .integer(integer) }
         return .double(double)
     }
 

@@ -59,6 +59,12 @@ struct MalformedInputTests {
         ("invalid UTF-8 username", [0x00, 0x06, 0x00, 0x04, 0xFF, 0xFE, 0x61, 0x62], .username),
         ("reservation token of 4 bytes", [0x00, 0x22, 0x00, 0x04, 1, 2, 3, 4], .reservationToken),
         ("even-port of 4 bytes", [0x00, 0x18, 0x00, 0x04, 0x80, 0, 0, 0], .evenPort),
+        // Found by fuzzing (fuzz/regressions/stun-message): a U+FFFD for the cut sequence F3 83 83 has its length,
+        // so the old check (re-encoded length equals received length) let this through.
+        ("username with a truncated 4-byte sequence", [0x00, 0x06, 0x00, 0x04, 0xF3, 0x83, 0x83, 0x61], .username),
+        // Found by fuzzing: class 9 number 31 read as code 931, which encodes as class 1 and reads back as 131.
+        ("address error class 9", [0x80, 0x01, 0x00, 0x04, 0x02, 0x00, 0x09, 0x1F], .addressErrorCode),
+        ("address error number 100", [0x80, 0x01, 0x00, 0x04, 0x02, 0x00, 0x04, 0x64], .addressErrorCode),
     ]
 
     @Test(arguments: attributeCases.indices)
@@ -79,9 +85,27 @@ struct MalformedInputTests {
             case .username: _ = try parsed.message.get(Username.self)
             case .reservationToken: _ = try parsed.message.get(ReservationToken.self)
             case .evenPort: _ = try parsed.message.get(EvenPort.self)
+            case .addressErrorCode: _ = try parsed.message.get(AddressErrorCode.self)
             default: Issue.record("no reader for \(type)")
             }
         }
+    }
+
+    /// Found with the fuzz target's round-trip property (fuzz/regressions/stun-message/error-code-reason-not-utf8):
+    /// 300 bad bytes used to become 300 U+FFFD, 900 bytes that the reader refuses when they come back. The code is
+    /// kept and the phrase, which RFC 8489 §14.8 requires to be UTF-8, is dropped.
+    @Test func errorReasonThatIsNotUTF8IsDropped() throws {
+        let reason = [UInt8](repeating: 0xFF, count: 300)
+        let bytes = Self.message(attributes: [0x00, 0x09, 0x01, 0x30, 0x00, 0x00, 0x04, 0x01] + reason)
+        let parsed = try STUNParsedMessage(decoding: ByteBuffer(bytes: bytes))
+        let error = try #require(try parsed.message.get(ErrorCodeAttribute.self))
+        #expect(error == ErrorCodeAttribute(code: 401, reason: ""))
+        var encoded = ByteBuffer()
+        error.encode(into: &encoded, transactionID: parsed.message.transactionID)
+        #expect(try ErrorCodeAttribute(decoding: encoded, transactionID: parsed.message.transactionID) == error)
+        let addressError = Self.message(attributes: [0x80, 0x01, 0x00, 0x06, 0x02, 0x00, 0x04, 0x28, 0xC3, 0x28, 0x00, 0x00])
+        let family = try STUNParsedMessage(decoding: ByteBuffer(bytes: addressError)).message.get(AddressErrorCode.self)
+        #expect(family?.code == 440 && family?.reason == "")
     }
 
     @Test func unknownComprehensionRequiredAttributesAreListedOnce() throws {

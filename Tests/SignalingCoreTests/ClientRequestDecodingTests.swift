@@ -43,6 +43,16 @@ struct ClientRequestDecodingTests {
         }
     }
 
+    /// Found by fuzzing (fuzz/regressions/ws-client-message/whole-double-data): the relayed frame must carry the data
+    /// the client sent, and `2.0` used to reach the other members as a different value.
+    @Test func relayedDataReadsBackAsSent() throws {
+        let request = try decode(#"{"type":"message","data":2.0}"#)
+        #expect(request == ClientRequest(.message(to: nil, data: 2)))
+        guard case .message(let to, let data) = request.message else { return }
+        let relayed = OutboundMessage(seq: 1, message: .message(room: RoomName("r")!, from: SessionID("a"), to: to, data: data))
+        #expect(try OutboundMessage.decode(Array(relayed.json.utf8)) == relayed)
+    }
+
     @Test func errorsReferenceTheOffendingRequest() {
         do {
             _ = try decode(#"{"type":"join","room":"","id":"j1"}"#)

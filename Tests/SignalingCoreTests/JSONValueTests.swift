@@ -7,7 +7,7 @@ struct JSONValueTests {
         (#"{"a":[1,-2.5,true,false,null,"x"]}"#, JSONValue.object(["a": [1, -2.5, true, false, nil, "x"]])),
         (#"  "esc\"\\\/\b\f\n\r\t"  "#, .string("esc\"\\/\u{08}\u{0C}\n\r\t")),
         (#""\u00e9\ud83d\ude00""#, .string("é😀")),
-        ("1e3", .double(1000)),
+        ("1e3", .integer(1000)),
         ("-0", .integer(0)),
         ("9223372036854775807", .integer(.max)),
         ("92233720368547758080", .double(9.223372036854775808e19)),
@@ -45,6 +45,21 @@ struct JSONValueTests {
         let text = value.serialized
         #expect(try JSONValue(parsing: text) == value)
         #expect(text.contains(#""\u0001""#))
+    }
+
+    /// Found by fuzzing (fuzz/regressions/socketio-packet, ws-client-message): "2.0" parsed as a double, was written
+    /// as "2" and read back as an integer, so relaying a payload changed it. A whole number is an integer now,
+    /// however it is written.
+    @Test(arguments: [
+        ("2.0", JSONValue.integer(2)), ("1e3", .integer(1000)), ("-0.0", .integer(0)), ("2.5e1", .integer(25)),
+        ("77777777.0000000000000000000000000000000000000000000006", .integer(77_777_777)),
+        ("-9223372036854775808.0", .integer(.min)), ("9223372036854775808.0", .double(9_223_372_036_854_775_808)),
+        ("1e300", .double(1e300)), ("2.5", .double(2.5)), ("1e-400", .integer(0)),
+    ])
+    func wholeNumbersAreIntegersAndSurviveSerialization(text: String, expected: JSONValue) throws {
+        let value = try JSONValue(parsing: text)
+        #expect(value == expected)
+        #expect(try JSONValue(parsing: value.serialized) == value)
     }
 
     @Test func randomBytesNeverTrapTheParser() {

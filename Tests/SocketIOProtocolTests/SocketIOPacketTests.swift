@@ -39,6 +39,15 @@ struct SocketIOPacketTests {
         #expect(throws: SocketIOParseError.self) { try SocketIOPacket.parse(text) }
     }
 
+    /// Found by fuzzing (fuzz/regressions/socketio-packet/whole-double-event-argument): a packet's encoding must
+    /// parse back to the packet, and `7.0` used to come back as a different value, `7`.
+    @Test func wholeNumbersSurviveReencoding() throws {
+        let packet = try parse("2[7.0]")
+        #expect(packet.data == [7])
+        #expect(packet.encoded == "2[7]")
+        #expect(try parse(packet.encoded) == packet)
+    }
+
     @Test func encodingIsTheWireForm() {
         #expect(SocketIOPacket(.connect, data: ["sid": "x"]).encoded == "0{\"sid\":\"x\"}")
         #expect(
