@@ -8,6 +8,13 @@ public enum DataIndication {
         STUNMessage.headerSize + 4 + (family == .ipv4 ? 8 : 20) + 4
     }
 
+    /// Whether a payload of `payloadLength` bytes from a peer of `family` fits in one indication: the STUN length
+    /// field counts at most 65,535 bytes of attributes, which an IPv6 datagram near its maximum exceeds.
+    public static func fits(payloadLength: Int, family: AddressFamily) -> Bool {
+        let padding = (4 - payloadLength % 4) % 4
+        return overhead(for: family) - STUNMessage.headerSize + payloadLength + padding <= Int(UInt16.max)
+    }
+
     /// Writes the indication carrying `payload` from `peer`.
     public static func write(
         transactionID: TransactionID, peer: TransportAddress, payload: ByteBuffer, into buffer: inout ByteBuffer

@@ -41,7 +41,10 @@ extension TURNServerCore {
         switch allocations.values[index].admitFromPeer(source, bytes: payloadBytes, now: now, rate: rate) {
         case .none: return .drop
         case .some(.some(let channel)): return .channelData(channel: channel, to: fiveTuple)
-        case .some(.none): return .dataIndication(peer: advertised(source), to: fiveTuple)
+        case .some(.none):
+            // Too large for a Data indication's length field: dropped, as a datagram the client could not take.
+            guard DataIndication.fits(payloadLength: payloadBytes, family: source.ip.family) else { return .drop }
+            return .dataIndication(peer: advertised(source), to: fiveTuple)
         }
     }
 

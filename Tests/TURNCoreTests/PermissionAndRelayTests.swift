@@ -109,6 +109,12 @@ struct PermissionAndRelayTests {
                 allocation: id, from: peer, payloadBytes: 10, nowNanoseconds: now)
         else { Issue.record("expected a Data indication"); return }
         #expect(shown == peer && to == harness.fiveTuple)
+        // The largest payload whose indication's length field still holds it (4 + 8 + 4 + 65,516 = 65,532), and one
+        // that would overflow it once padded (65,519 + 1 byte of padding).
+        guard case .dataIndication = harness.core.peerDataReceived(allocation: id, from: peer, payloadBytes: 65_516, nowNanoseconds: now)
+        else { Issue.record("a payload that fits is relayed"); return }
+        guard case .drop = harness.core.peerDataReceived(allocation: id, from: peer, payloadBytes: 65_519, nowNanoseconds: now)
+        else { Issue.record("a payload too large for a Data indication is dropped"); return }
         #expect(try harness.bind(0x4000, to: peer).errorCode == nil)
         guard
             case .channelData(0x4000, _) = harness.core.peerDataReceived(
