@@ -24,6 +24,30 @@ import Testing
         harness.record(harness.state.remoteDeliveryReceived(delivery, now: harness.clock.now))
     }
 
+    let moved = SessionID("moved")
+
+    /// A member of node B ("moved", named Mo) in the room.
+    func joinRemoteMover(_ harness: inout CoreHarness) {
+        harness.record(
+            harness.state.remoteMemberJoined(RemoteMember(peer: PeerInfo(id: moved, name: "Mo"), room: room, node: nodeB, capacity: 8)))
+    }
+
+    /// "moved" parks, and a fresh connection here claims it with `received`, `early` and `mailbox`; returns the
+    /// connection.
+    func claimMover(
+        _ harness: inout CoreHarness, received: [SessionID: UInt64], early: [RemoteDelivery] = [], mailbox: [RemoteDelivery] = []
+    ) -> ConnectionID {
+        harness.state.remoteMemberMoved(moved, room: room, to: .parked)
+        let fresh = harness.connect()
+        harness.send(.resume(token: "moved-token", lastSeq: 0), on: fresh)
+        let parked = ParkedSession(
+            peer: PeerInfo(id: moved, name: "Mo"), token: "moved-token", room: room, capacity: 8, nextSeq: 1, history: [],
+            received: received, early: early)
+        harness.record(
+            harness.state.clusterResumeClaimed(harness.clusterResumes[0], parked: parked, mailbox: mailbox, now: harness.clock.now))
+        return fresh
+    }
+
     func payloads(_ harness: inout CoreHarness, _ connection: ConnectionID) -> [JSONValue] {
         harness.take(connection).compactMap { message in
             guard case .message(_, _, _, let data) = message else { return nil }
@@ -77,24 +101,16 @@ import Testing
     @Test func aClaimPutsTheMailboxAndWaitingMessagesInOrder() {
         var harness = clustered()
         let peer = harness.clusterMember(name: "Ada")
-        let moved = SessionID("moved")
-        harness.record(
-            harness.state.remoteMemberJoined(RemoteMember(peer: PeerInfo(id: moved, name: "Mo"), room: room, node: nodeB, capacity: 8)))
-        harness.state.remoteMemberMoved(moved, room: room, to: .parked)
+        joinRemoteMover(&harness)
         _ = harness.take(peer)
-        let fresh = harness.connect()
-        harness.send(.resume(token: "moved-token", lastSeq: 0), on: fresh)
-        let parkedPeer = harness.session(peer)
-        let parked = ParkedSession(
-            peer: PeerInfo(id: moved, name: "Mo"), token: "moved-token", room: room, capacity: 8, nextSeq: 1, history: [],
-            received: [parkedPeer: 1], early: [.copy(room: room, from: parkedPeer, to: Recipient(moved, seq: 4), data: 4)])
-        // The mailbox got 3 straight from the sender's node before its old node passed 2 on.
-        let mailbox: [RemoteDelivery] = [
-            .copy(room: room, from: parkedPeer, to: Recipient(moved, seq: 3), data: 3),
-            .copy(room: room, from: parkedPeer, to: Recipient(moved, seq: 2), data: 2),
-        ]
-        harness.record(
-            harness.state.clusterResumeClaimed(harness.clusterResumes[0], parked: parked, mailbox: mailbox, now: harness.clock.now))
+        let sender = harness.session(peer)
+        // The mailbox got 3 straight from the sender's node before its old node passed 2 on; 4 waited there.
+        let fresh = claimMover(
+            &harness, received: [sender: 1], early: [.copy(room: room, from: sender, to: Recipient(moved, seq: 4), data: 4)],
+            mailbox: [
+                .copy(room: room, from: sender, to: Recipient(moved, seq: 3), data: 3),
+                .copy(room: room, from: sender, to: Recipient(moved, seq: 2), data: 2),
+            ])
         #expect(payloads(&harness, fresh) == [2, 3, 4])
     }
 
@@ -115,20 +131,12 @@ import Testing
     @Test func aSenderKeepsNumberingAMemberThatMovedHere() {
         var harness = clustered()
         let a = harness.clusterMember(name: "Ada")
-        let moved = SessionID("moved")
-        harness.record(
-            harness.state.remoteMemberJoined(RemoteMember(peer: PeerInfo(id: moved, name: "Mo"), room: room, node: nodeB, capacity: 8)))
+        joinRemoteMover(&harness)
         harness.send(.message(to: moved, data: 1), on: a)
         harness.send(.message(to: nil, data: 2), on: a)
         #expect(harness.forwarded.map { $0.1.recipient?.seq ?? $0.1.broadcastNumbers } == [1, 2])
         // The member moves here while 2 is still on its way through its old node.
-        harness.state.remoteMemberMoved(moved, room: room, to: .parked)
-        let fresh = harness.connect()
-        harness.send(.resume(token: "moved-token", lastSeq: 0), on: fresh)
-        let parked = ParkedSession(
-            peer: PeerInfo(id: moved, name: "Mo"), token: "moved-token", room: room, capacity: 8, nextSeq: 1, history: [],
-            received: [harness.session(a): 1])
-        harness.record(harness.state.clusterResumeClaimed(harness.clusterResumes[0], parked: parked, mailbox: [], now: harness.clock.now))
+        let fresh = claimMover(&harness, received: [harness.session(a): 1])
         _ = harness.take(fresh)
         harness.send(.message(to: moved, data: 3), on: a)
         #expect(payloads(&harness, fresh).isEmpty, "3 is local now, but waits for 2")
