@@ -1234,8 +1234,9 @@ def test_join_rate_limited(server_factory):
     run(body())
 
 
+# The flood is 500 messages of 32 KB: the resume history is raised past both its bounds (count and bytes).
 SLOW_CONSUMER_OPTIONS = dict(outbound_queue=4, grace_period=30, message_rate=100000, message_burst=100000,
-                             resume_history=10000)
+                             resume_history=10000, resume_history_bytes=32_000_000)
 
 
 async def flood_slow_consumer(url: str, flood: int = 500, pad_bytes: int = 32000):
