@@ -105,6 +105,8 @@ def test_half_sent_and_silent_connections_are_closed_on_every_listener(guarded):
         sock.close()
     for listener in ("http", "https", "turn-tcp", "turn-tls"):
         assert metric(guarded, listener, "handshake_timeout") > before[listener], listener
+    # Expected closes are counted, not logged as errors.
+    assert " error " not in guarded.log(), guarded.log()
 
 
 def test_idle_connections_are_closed_after_a_complete_exchange(guarded):
@@ -152,20 +154,24 @@ def test_live_connections_outlast_the_deadlines(guarded):
 
 def test_an_address_holds_at_most_the_limit_across_listeners(guarded):
     before = metric(guarded, "turn-tcp", "address_limit")
+    before_http = metric(guarded, "http", "address_limit")
     held = [open_tcp(guarded.port, "127.0.0.3") for _ in range(LIMIT // 2)]
     held += [open_tcp(guarded.turn_port, "127.0.0.3") for _ in range(LIMIT - len(held))]
     for sock in held:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" if sock.getpeername()[1] == guarded.port else stun(0x0001))
         sock.settimeout(5)
         assert sock.recv(4096), "a connection under the limit was refused"
-    refused = open_tcp(guarded.turn_port, "127.0.0.3")
-    assert closed_within(refused, 1.0) is not None, "the connection over the limit was taken"
-    refused.close()
+    for port in (guarded.turn_port, guarded.port):
+        refused = open_tcp(port, "127.0.0.3")
+        assert closed_within(refused, 1.0) is not None, f"the connection over the limit was taken on port {port}"
+        refused.close()
     other = open_tcp(guarded.turn_port, "127.0.0.4")  # another address is not affected
     other.sendall(stun(0x0001))
     assert read_stun(other)[0] == 0x0101
     other.close()
     assert metric(guarded, "turn-tcp", "address_limit") == before + 1
+    assert metric(guarded, "http", "address_limit") == before_http + 1
+    assert guarded.log().count("refusing connections from an address at its limit") == 1, "logged once per address"
     held.pop().close()
     time.sleep(0.2)
     again = open_tcp(guarded.port, "127.0.0.3")

@@ -22,7 +22,11 @@ struct GuardedHTTPChannel: ServerChildChannel {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            guard guardian.admit(channel, on: listener) else { throw ChannelError.inappropriateOperationForState }
+            guard guardian.admit(channel, on: listener) else {
+                // A failed set-up alone leaves the socket open: close it, then fail.
+                channel.close(promise: nil)
+                throw ChannelError.inappropriateOperationForState
+            }
             let sync = channel.pipeline.syncOperations
             // Before TLS, so the handshake counts; the head's end is found in the plaintext after it.
             let deadline = FirstRequestDeadlineHandler(guard: guardian, listener: listener)
@@ -38,6 +42,8 @@ struct GuardedHTTPChannel: ServerChildChannel {
     }
 
     func handle(value: Value, logger: Logger) async {
+        var logger = logger
+        logger.handler = ClosedBeforeFirstRequestLogFilter(base: logger.handler)
         await base.handle(value: value, logger: logger)
     }
 }
@@ -166,5 +172,41 @@ extension HTTPServerBuilder {
                     responder: responder, webSocketResponder: webSocketResponder, configuration: configuration),
                 certificates: certificates, guardian: guardian, listener: listener)
         }
+    }
+}
+
+/// hummingbird-websocket logs an error for every connection that closes before its first request head was read:
+/// each one a guard closed (a slowloris, a silent client) or a client that gave up. Those are expected, and the
+/// guard's counter already has them, so the line goes to debug; any other failure stays an error.
+struct ClosedBeforeFirstRequestLogFilter: LogHandler {
+    var base: any LogHandler
+
+    var metadataProvider: Logger.MetadataProvider? {
+        get { base.metadataProvider }
+        set { base.metadataProvider = newValue }
+    }
+    var metadata: Logger.Metadata {
+        get { base.metadata }
+        set { base.metadata = newValue }
+    }
+    var logLevel: Logger.Level {
+        get { base.logLevel }
+        set { base.logLevel = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { base[metadataKey: key] }
+        set { base[metadataKey: key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var event = event
+        if event.level == .error, event.message.description == "Error handling upgrade result",
+            case .string(let error)? = event.metadata?["error.type"], error == "\(ChannelError.inappropriateOperationForState)"
+        {
+            guard base.logLevel <= .debug else { return }
+            event.level = .debug
+        }
+        base.log(event: event)
     }
 }
