@@ -32,7 +32,7 @@ start_node() {
   local data; data=$(mktemp -d)
   $bin serve --host 127.0.0.1 --http-port 0 --turn-port 0 --data-dir "$data" --log-level info --drain-period 0 \
     --node-name "$name" --join-rate 1000000 --join-burst 1000000 --message-rate 1000000 --message-burst 1000000 \
-    --outbound-queue 4096 --max-sessions 100000 "$@" >"$log" 2>&1 &
+    --outbound-queue 4096 --max-sessions 100000 --max-connections-per-address 0 "$@" >"$log" 2>&1 &
   local pid=$! port=""
   for _ in $(seq 1 150); do
     port=$(sed -n 's/.*http\.port=\([0-9]*\).*/\1/p' "$log" | head -1)

@@ -26,7 +26,7 @@ start_switchboard() {
   data=$(mktemp -d)
   $bin serve --host 127.0.0.1 --http-port 0 --turn-port 0 --data-dir "$data" --log-level info --drain-period 0 \
     --join-rate 1000000 --join-burst 1000000 --message-rate 1000000 --message-burst 1000000 \
-    --outbound-queue 4096 --max-sessions 100000 2>"$1" &
+    --outbound-queue 4096 --max-sessions 100000 --max-connections-per-address 0 2>"$1" &
   server=$!
   wait_port "$1" "http.port="
 }

@@ -215,7 +215,7 @@ start_switchboard() {
   "${clean[@]}" "$SB" serve --host 127.0.0.1 --http-port 0 --data-dir "$dir/data" --turn-port "$srv_port" \
     --realm example.test --turn-user alice:secretpw --relay-ip 127.0.0.1 --allow-loopback-peers \
     --log-level warning --max-allocation-bps 0 --user-quota 0 --total-quota 0 --rfc5766-channel-numbers \
-    --unauthorized-rate 1000000 --unauthorized-burst 1000000 ${SB_EXTRA_ARGS:-} \
+    --unauthorized-rate 1000000 --unauthorized-burst 1000000 --max-connections-per-address 0 ${SB_EXTRA_ARGS:-} \
     >"$srv_log" 2>&1 &
   srv_pid=$!
   PIDS+=("$srv_pid")
