@@ -68,12 +68,6 @@ public final class ConnectionGuard: Sendable {
             }
         }
     }
-
-    /// Connections open per address (for tests and diagnostics): only addresses holding any.
-    public func openCount(for address: SocketAddress) -> Int {
-        guard let key = IPKey(address) else { return 0 }
-        return open.withLock { counts in counts[key].map { min($0, settings.maximumPerAddress ?? .max) } ?? 0 }
-    }
 }
 
 /// A client's IP address without its port; IPv4-mapped IPv6 addresses count as their IPv4 address.

@@ -85,16 +85,6 @@ public enum RemoteDelivery: Equatable, Sendable {
             return .message(room: room, from: from, to: nil, data: data)
         }
     }
-
-    /// The same single-recipient delivery with another number.
-    func renumbered(_ seq: UInt64) -> RemoteDelivery {
-        switch self {
-        case .direct(let room, let from, let to, let data):
-            return .direct(room: room, from: from, to: Recipient(to.id, seq: seq), data: data)
-        case .copy(let room, let from, let to, let data): return .copy(room: room, from: from, to: Recipient(to.id, seq: seq), data: data)
-        case .broadcast: return self
-        }
-    }
 }
 
 /// A session a draining node handed to the directory, to be resumed on another node with everything sent to it

@@ -27,7 +27,7 @@ extension SignalingState {
             sessions.values[index].early.append(EarlyDelivery(delivery: delivery, arrivedAt: now))
             sessionsWithEarlyDeliveries.insert(id)
             if sessions.values[index].early.count > configuration.reorderLimit, let oldest = sessions.values[index].early.first {
-                skipGap(before: oldest.delivery, of: id, actions: &actions)
+                skipGap(from: oldest.delivery.sender, of: id, actions: &actions)
             }
             return
         }
@@ -51,10 +51,9 @@ extension SignalingState {
         if sessions[id]?.early.isEmpty ?? true { sessionsWithEarlyDeliveries.remove(id) }
     }
 
-    /// Gives up waiting for what precedes the earliest waiting message from `waiting`'s sender (taken as lost): it
-    /// is delivered, and those that follow it in order.
-    private mutating func skipGap(before waiting: RemoteDelivery, of id: SessionID, actions: inout [SignalingAction]) {
-        let sender = waiting.sender
+    /// Gives up waiting for what precedes the earliest waiting message from `sender` (taken as lost): it is
+    /// delivered, and those that follow it in order.
+    private mutating func skipGap(from sender: SessionID, of id: SessionID, actions: inout [SignalingAction]) {
         guard let session = sessions[id] else { return }
         var earliest: (position: Int, seq: UInt64)?
         for (position, entry) in session.early.enumerated() where entry.delivery.sender == sender {
@@ -72,7 +71,7 @@ extension SignalingState {
     mutating func releaseOverdueDeliveries(now: MonotonicTime, actions: inout [SignalingAction]) {
         for id in sessionsWithEarlyDeliveries {
             while let oldest = sessions[id]?.early.first, oldest.arrivedAt.advanced(by: configuration.reorderWait) <= now {
-                skipGap(before: oldest.delivery, of: id, actions: &actions)
+                skipGap(from: oldest.delivery.sender, of: id, actions: &actions)
             }
         }
     }
@@ -81,7 +80,7 @@ extension SignalingState {
     /// waits on either side is delivered now.
     mutating func forgetNumbers(of id: SessionID, among members: [SessionID], actions: inout [SignalingAction]) {
         if let session = sessions[id] {
-            while let oldest = sessions[id]?.early.first { skipGap(before: oldest.delivery, of: id, actions: &actions) }
+            while let oldest = sessions[id]?.early.first { skipGap(from: oldest.delivery.sender, of: id, actions: &actions) }
             if !session.sentNumbers.isEmpty || !session.receivedNumbers.isEmpty {
                 sessions[id]?.sentNumbers.removeAll()
                 sessions[id]?.receivedNumbers.removeAll()
@@ -90,10 +89,8 @@ extension SignalingState {
         for member in members where member != id {
             guard let index = sessions.index(forKey: member) else { continue }
             let session = sessions.values[index]
-            if session.early.contains(where: { $0.delivery.sender == id }) {
-                while let waiting = sessions[member]?.early.first(where: { $0.delivery.sender == id }) {
-                    skipGap(before: waiting.delivery, of: member, actions: &actions)
-                }
+            while sessions[member]?.early.contains(where: { $0.delivery.sender == id }) == true {
+                skipGap(from: id, of: member, actions: &actions)
             }
             if session.sentNumbers[id] != nil || session.receivedNumbers[id] != nil {
                 sessions.values[index].sentNumbers[id] = nil

@@ -28,13 +28,9 @@ struct GuardedHTTPChannel: ServerChildChannel {
                 throw ChannelError.inappropriateOperationForState
             }
             let sync = channel.pipeline.syncOperations
-            // Before TLS, so the handshake counts; the head's end is found in the plaintext after it.
-            let deadline = FirstRequestDeadlineHandler(guard: guardian, listener: listener)
-            if let certificates {
-                try sync.addHandler(FirstRequestDeadlineHandler.Starter(deadline))
-                try sync.addHandler(NIOSSLServerHandler(context: certificates.current()))
-            }
-            try sync.addHandler(deadline)
+            if let certificates { try sync.addHandler(NIOSSLServerHandler(context: certificates.current())) }
+            // After TLS: the head's end is found in the plaintext. Its countdown starts now, at accept.
+            try sync.addHandler(FirstRequestDeadlineHandler(guard: guardian, listener: listener))
             try sync.addHandler(WebSocketFramingGuard(guard: guardian, listener: listener, logger: logger))
         }.flatMap {
             base.setup(channel: channel, logger: logger)
@@ -58,37 +54,15 @@ final class FirstRequestDeadlineHandler: ChannelInboundHandler, RemovableChannel
     private var deadline: ConnectionDeadline
     private let timeout: Duration
     private var head = RequestHeadEnd()
-    private var armed = false
 
     init(guard guardian: ConnectionGuard, listener: GuardedListener) {
         self.deadline = ConnectionDeadline(guard: guardian, listener: listener)
         self.timeout = guardian.settings.handshakeTimeout
     }
 
-    /// Starts the countdown from accept when TLS comes first in the pipeline (the handler itself only sees
-    /// plaintext, once the handshake is done).
-    final class Starter: ChannelInboundHandler, RemovableChannelHandler {
-        typealias InboundIn = ByteBuffer
-        private let handler: FirstRequestDeadlineHandler
-
-        init(_ handler: FirstRequestDeadlineHandler) {
-            self.handler = handler
-        }
-
-        func handlerAdded(context: ChannelHandlerContext) {
-            handler.start(channel: context.channel)
-            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-        }
-    }
-
+    // Added at accept, TLS or not, so the countdown covers the handshake too.
     func handlerAdded(context: ChannelHandlerContext) {
-        start(channel: context.channel)
-    }
-
-    fileprivate func start(channel: any Channel) {
-        guard !armed else { return }
-        armed = true
-        deadline.arm(timeout, reason: .handshakeTimeout, channel: channel)
+        deadline.arm(timeout, reason: .handshakeTimeout, channel: context.channel)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -11,8 +11,10 @@ final class TURNStreamHandler: ChannelInboundHandler {
     private var fiveTuple: FiveTuple?
     private let transport: TURNTransport
     private let guardian: ConnectionGuard?
-    /// When the last complete message arrived; `nil` until the first (the handshake phase).
-    private var lastFrame: NIODeadline?
+    /// Whether a complete message arrived since the last deadline check (a flag, not a clock read per frame:
+    /// this is the relay path). The first check is the handshake deadline.
+    private var receivedSinceCheck = false
+    private var handshakeDone = false
     private var deadline: Scheduled<Void>?
 
     init(context: TURNLoopContext, transport: TURNTransport, guard guardian: ConnectionGuard?) {
@@ -39,7 +41,7 @@ final class TURNStreamHandler: ChannelInboundHandler {
 
     func channelRead(context channelContext: ChannelHandlerContext, data: NIOAny) {
         guard let fiveTuple else { return }
-        lastFrame = .now()
+        receivedSinceCheck = true
         switch unwrapInboundIn(data) {
         case .stun(let message):
             context.stunReceived(message, from: fiveTuple)
@@ -62,27 +64,22 @@ final class TURNStreamHandler: ChannelInboundHandler {
     }
 
     /// The connection must complete its TLS handshake and first message within the handshake timeout, and, while
-    /// it holds no allocation, send a complete message at least every idle timeout (RFC 8656 leaves a TCP
-    /// connection's life to its allocation; one without any only costs a descriptor).
+    /// it holds no allocation, send a complete message in every idle period (so an idle one goes within one to two
+    /// idle timeouts). RFC 8656 leaves a TCP connection's life to its allocation; one without any only costs a
+    /// descriptor.
     private func scheduleCheck(at when: NIODeadline, _ channelContext: ChannelHandlerContext) {
         deadline = channelContext.eventLoop.assumeIsolated().scheduleTask(deadline: when) { [self] in
             guard let guardian, let fiveTuple, channelContext.channel.isActive else { return }
-            let idle = TimeAmount(guardian.settings.turnIdleTimeout)
             let listener: GuardedListener = transport == .tls ? .turnTLS : .turnTCP
-            guard let lastFrame else {
-                guardian.count(.handshakeTimeout, on: listener)
+            let active = receivedSinceCheck || context.core.hasAllocation(for: fiveTuple)
+            receivedSinceCheck = false
+            guard active else {
+                guardian.count(handshakeDone ? .idleTimeout : .handshakeTimeout, on: listener)
                 channelContext.close(promise: nil)
                 return
             }
-            let now = NIODeadline.now()
-            if context.core.hasAllocation(for: fiveTuple) {
-                scheduleCheck(at: now + idle, channelContext)
-            } else if lastFrame + idle <= now {
-                guardian.count(.idleTimeout, on: listener)
-                channelContext.close(promise: nil)
-            } else {
-                scheduleCheck(at: lastFrame + idle, channelContext)
-            }
+            handshakeDone = true
+            scheduleCheck(at: .now() + TimeAmount(guardian.settings.turnIdleTimeout), channelContext)
         }
     }
 }
