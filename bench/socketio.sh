@@ -4,7 +4,8 @@
 # rooms of two over the WebSocket transport, join(room) with an ack, then each peer sends
 # message(room, data) to its partner at a fixed rate; the receiver checks order and measures latency.
 # For each load, each server is started fresh on a free loopback port, measured, and stopped by PID.
-# Reports messages/s, p50/p99 latency and RSS per connection for both, and Switchboard / python-socketio.
+# Reports messages/s, p50/p99 latency, server CPU per message and RSS per connection (idle and loaded)
+# for both, and Switchboard / python-socketio.
 # "Sustained" = zero loss, no errors, p99 < 100 ms. The load generator shares the machine's cores.
 # Usage: bench/socketio.sh [quick]      (JSON per run and the table go to bench/results/socketio-*)
 set -euo pipefail
@@ -66,11 +67,15 @@ def cell(r, key):
     if key == "rate": return f"{r['messages_per_s']:,.0f}"
     if key == "lost": return f"{r['lost']} lost, {r['errors']} errors"
     if key == "rss": return f"{r.get('server_rss_per_connection_bytes', 0) / 1024:,.0f} KiB"
+    if key == "idle": return f"{r.get('server_idle_rss_per_connection_bytes', 0) / 1024:,.0f} KiB"
+    if key == "cpu": return f"{r.get('server_cpu_us_per_message', 0):,.1f} µs"
     return f"{r['latency_ms'][key]:,.2f} ms"
 def ratio(a, b, key, invert=False):
     try:
         if key == "rate": x, y = a["messages_per_s"], b["messages_per_s"]
         elif key == "rss": x, y = a["server_rss_per_connection_bytes"], b["server_rss_per_connection_bytes"]
+        elif key == "idle": x, y = a["server_idle_rss_per_connection_bytes"], b["server_idle_rss_per_connection_bytes"]
+        elif key == "cpu": x, y = a["server_cpu_us_per_message"], b["server_cpu_us_per_message"]
         else: x, y = a["latency_ms"][key], b["latency_ms"][key]
         return f"{x / y:.2f}" if y else "-"
     except Exception:
@@ -84,7 +89,8 @@ for entry in loads:
     name, connections, rate, duration = entry.split()
     py, sb = load("python", name), load("switchboard", name)
     label = f"{connections} conns × {rate} msg/s"
-    for key, title in [("rate", "messages/s"), ("p50", "p50"), ("p99", "p99"), ("rss", "RSS per connection"), ("lost", "loss")]:
+    for key, title in [("rate", "messages/s"), ("p50", "p50"), ("p99", "p99"), ("cpu", "server CPU per message"),
+                       ("idle", "RSS per idle connection"), ("rss", "RSS per connection"), ("lost", "loss")]:
         r = ratio(sb, py, key) if key != "lost" else ""
         print(f"| {label} | {title} | {cell(py, key)} | {cell(sb, key)} | {r} |")
     for target, r in (("python", py), ("switchboard", sb)):

@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// The bound is what keeps a slow reader from growing server memory: once `limit` messages wait
 /// unwritten, the outbox is aborted and the writer ends the connection with `slow_consumer`.
-final class Outbox: Sendable {
+final class Outbox: ConnectionSink {
     /// An entry for the writer.
     enum Item: Sendable {
         case message(OutboundMessage)
@@ -37,12 +37,12 @@ final class Outbox: Sendable {
     }
 
     /// Queues a message. Returns `false` when this overflowed the bound; the outbox is then aborted.
-    func enqueue(_ message: OutboundMessage) -> Bool {
+    func send(_ message: OutboundMessage) -> Bool {
         enqueue(item: .message(message))
     }
 
     /// Queues a resumed session's missed messages as one entry: the history limit already bounds them.
-    func enqueue(replay messages: [OutboundMessage]) -> Bool {
+    func replay(_ messages: [OutboundMessage]) -> Bool {
         enqueue(item: .replay(messages))
     }
 
@@ -58,9 +58,12 @@ final class Outbox: Sendable {
     }
 
     /// Queues a request's acknowledgement after what the request caused.
-    func enqueue(_ acknowledgement: Acknowledgement) -> Bool {
+    func acknowledge(_ acknowledgement: Acknowledgement) -> Bool {
         enqueue(item: .acknowledge(acknowledgement))
     }
+
+    /// The transport's reader learns this from the hub's answer to its request.
+    func closedByOwnRequest() {}
 
     /// Queues a close after the messages already queued.
     func close(_ error: SignalingError?) {

@@ -1,14 +1,16 @@
 import Logging
+import NIOCore
 import SignalingCore
 
-/// The live room core: owns `SignalingState` and the outboxes of the connections it serves.
+/// The live room core: owns `SignalingState` and the sinks of the connections it serves.
 ///
-/// All transports (the native WebSocket today, Socket.IO and SSE later) feed this one actor, so a room
-/// can hold clients of every kind. Requests are decoded before they reach it and encoded after they
-/// leave it, so the actor only routes.
+/// All transports (the native WebSocket, Socket.IO and SSE) feed this one actor, so a room can hold clients of
+/// every kind. Requests are decoded before they reach it and encoded after they leave it, so the actor only
+/// routes. It runs on one NIO event loop: a `/ws` connection served by that loop hands it requests and
+/// takes its frames without leaving the thread, and one served by another loop costs one hop each way.
 public actor SignalingHub {
     private var state: SignalingState
-    private var outboxes: [ConnectionID: Outbox] = [:]
+    private var sinks: [ConnectionID: any ConnectionSink] = [:]
     private var transports: [ConnectionID: SignalingTransport] = [:]
     private let events: SignalingEvents
     /// Checks joins before the core sees them (tokens, stored rooms); `nil` admits every join as asked.
@@ -24,13 +26,18 @@ public actor SignalingHub {
     private let logger: Logger
     /// The other nodes, when this one is part of a cluster.
     private var cluster: (any ClusterLink)?
+    /// The loop the actor runs on.
+    nonisolated let eventLoop: any EventLoop
 
-    /// Creates a hub with the given room limits; `outboxLimit` bounds each connection's unsent messages, and
-    /// `events` hears who enters and leaves rooms.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { eventLoop.executor.asUnownedSerialExecutor() }
+
+    /// Creates a hub with the given room limits, running on `eventLoop`; `outboxLimit` bounds each connection's
+    /// unsent messages, and `events` hears who enters and leaves rooms.
     public init(
-        configuration: SignalingConfiguration, outboxLimit: Int, logger: Logger, events: SignalingEvents = .init(),
-        gate: (any JoinGate)? = nil
+        configuration: SignalingConfiguration, outboxLimit: Int, logger: Logger, eventLoop: any EventLoop,
+        events: SignalingEvents = .init(), gate: (any JoinGate)? = nil
     ) {
+        self.eventLoop = eventLoop
         self.gate = gate
         self.state = SignalingState(configuration: configuration)
         self.outboxLimit = outboxLimit
@@ -43,20 +50,50 @@ public actor SignalingHub {
     /// Rooms with members.
     public var roomCount: Int { state.roomCount }
     /// Open client connections, of every transport.
-    public var connectionCount: Int { outboxes.count }
+    public var connectionCount: Int { sinks.count }
 
+    /// Each connection's bound on unwritten messages.
+    nonisolated var sendLimit: Int { outboxLimit }
+
+    /// Opens a connection whose messages go into a new ``Outbox``.
     func open(address: ClientAddress, transport: SignalingTransport, joinToken: String? = nil) -> (ConnectionID, Outbox) {
+        let outbox = Outbox(limit: outboxLimit)
+        return (open(address: address, transport: transport, joinToken: joinToken, sink: outbox), outbox)
+    }
+
+    /// Opens a connection whose messages go to `sink`.
+    func open(address: ClientAddress, transport: SignalingTransport, joinToken: String? = nil, sink: any ConnectionSink)
+        -> ConnectionID
+    {
         let connection = ConnectionID(nextConnection)
         nextConnection += 1
-        let outbox = Outbox(limit: outboxLimit)
-        outboxes[connection] = outbox
+        sinks[connection] = sink
         transports[connection] = transport
         if let joinToken, joinToken.utf8.count <= ClientRequest.maximumJoinTokenLength { joinTokens[connection] = joinToken }
         let actions = state.connectionOpened(
             connection, session: SessionID(SecureIdentifiers.sessionID()), token: SecureIdentifiers.resumeToken(),
             address: address, now: clock.now())
         perform(actions)
-        return (connection, outbox)
+        return connection
+    }
+
+    /// Hands a decoded request to the hub without waiting, for a transport on an event loop; requests from one
+    /// loop are handled in the order given. Joins go through ``received(_:on:)``, which runs the gate first.
+    nonisolated func submit(_ request: ClientRequest, on connection: ConnectionID) {
+        onHubLoop { hub in _ = hub.process(request, on: connection) }
+    }
+
+    /// ``rejected(_:on:)`` without waiting, in order with ``submit(_:on:)``.
+    nonisolated func submitRejected(_ error: SignalingError, on connection: ConnectionID) {
+        onHubLoop { hub in _ = hub.rejected(error, on: connection) }
+    }
+
+    private nonisolated func onHubLoop(_ body: @escaping @Sendable (isolated SignalingHub) -> Void) {
+        if eventLoop.inEventLoop {
+            assumeIsolated(body)
+        } else {
+            eventLoop.execute { self.assumeIsolated(body) }
+        }
     }
 
     /// Handles a decoded request; returns whether the connection stays open.
@@ -92,14 +129,24 @@ public actor SignalingHub {
     }
 
     private func process(_ request: ClientRequest, on connection: ConnectionID) -> Bool {
+        // A request read after the hub closed its connection (it broke a limit, it was kicked) is not acted on.
+        guard let sink = sinks[connection] else { return false }
         perform(state.requestReceived(request, on: connection, now: clock.now()))
-        return outboxes[connection] != nil
+        return stillOpen(connection, sink: sink)
+    }
+
+    /// Whether the connection survived handling its request; tells its sink when the request closed it.
+    private func stillOpen(_ connection: ConnectionID, sink: any ConnectionSink) -> Bool {
+        if sinks[connection] != nil { return true }
+        sink.closedByOwnRequest()
+        return false
     }
 
     /// Handles a request whose sender waits for an acknowledgement (a Socket.IO ack): its direct,
     /// non-fatal replies go into one ``Outbox/Acknowledgement`` queued after everything else it caused.
     /// Returns whether the connection stays open.
     private func process(acknowledging request: ClientRequest, on connection: ConnectionID) -> Bool {
+        guard sinks[connection] != nil else { return false }
         var actions = state.requestReceived(request, on: connection, now: clock.now())
         var replies: [ServerMessage] = []
         actions.removeAll { action in
@@ -116,10 +163,10 @@ public actor SignalingHub {
             }
         }
         perform(actions)
-        guard let outbox = outboxes[connection] else { return false }
+        guard let sink = sinks[connection] else { return false }
         let acknowledgement = Outbox.Acknowledgement(requestID: request.id, requestType: request.message.type, replies: replies)
-        if !outbox.enqueue(acknowledgement) { dropSlowConsumer(connection) }
-        return outboxes[connection] != nil
+        if !sink.acknowledge(acknowledgement) { dropSlowConsumer(connection) }
+        return sinks[connection] != nil
     }
 
     /// The room a connection's session is in, if any.
@@ -129,13 +176,14 @@ public actor SignalingHub {
 
     /// Answers an undecodable frame; returns whether the connection stays open.
     func rejected(_ error: SignalingError, on connection: ConnectionID) -> Bool {
+        guard let sink = sinks[connection] else { return false }
         perform(state.invalidFrameReceived(error, on: connection, now: clock.now()))
-        return outboxes[connection] != nil
+        return stillOpen(connection, sink: sink)
     }
 
     /// The connection ended; `clean` when the client closed it with a close frame.
     func ended(_ connection: ConnectionID, clean: Bool) {
-        outboxes.removeValue(forKey: connection)?.finish()
+        sinks.removeValue(forKey: connection)?.finish()
         transports.removeValue(forKey: connection)
         joinTokens.removeValue(forKey: connection)
         let now = clock.now()
@@ -189,9 +237,9 @@ public actor SignalingHub {
         // A cluster node hands its sessions to the directory, so their clients resume on another node.
         perform(state.parkAll())
         let error = SignalingError(.serverDraining, "this server is shutting down; join through another node")
-        for (connection, outbox) in outboxes {
-            outbox.close(error)
-            outboxes[connection] = nil
+        for (connection, sink) in sinks {
+            sink.close(error)
+            sinks[connection] = nil
         }
     }
 
@@ -298,7 +346,7 @@ public actor SignalingHub {
             metadata: [
                 "sig.connection": "\(connection)", "sig.code": "\(SignalingErrorCode.slowConsumer.rawValue)", "sig.limit": "\(outboxLimit)",
             ])
-        outboxes.removeValue(forKey: connection)
+        sinks.removeValue(forKey: connection)
         // Its session keeps its history and may resume within the grace period.
         perform(state.connectionLost(connection, now: clock.now()))
     }
@@ -309,18 +357,18 @@ public actor SignalingHub {
             switch action {
             case .send(let connection, let message):
                 counters.count(message.message)
-                guard let outbox = outboxes[connection] else { continue }
-                if !outbox.enqueue(message) { dropSlowConsumer(connection) }
+                guard let sink = sinks[connection] else { continue }
+                if !sink.send(message) { dropSlowConsumer(connection) }
             case .replay(let connection, let messages):
-                guard let outbox = outboxes[connection] else { continue }
-                if !outbox.enqueue(replay: messages) { dropSlowConsumer(connection) }
+                guard let sink = sinks[connection] else { continue }
+                if !sink.replay(messages) { dropSlowConsumer(connection) }
             case .close(let connection, let error):
                 if let error {
                     // The one log line for a policy close; the client gets the same code.
                     logger.notice(
                         "closing connection", metadata: ["sig.connection": "\(connection)", "sig.code": "\(error.code.rawValue)"])
                 }
-                outboxes.removeValue(forKey: connection)?.close(error)
+                sinks.removeValue(forKey: connection)?.close(error)
             case .clusterJoin(let request):
                 if cluster?.requestJoin(request) != true {
                     perform(state.clusterJoinRefused(request, refusal: .error(.serverDraining, "this server is shutting down")))

@@ -79,13 +79,15 @@ struct SignalingBenchmark: Sendable {
         let sent = stats.reduce(0) { $0 + $1.sent }
         let received = stats.reduce(0) { $0 + $1.received }
         let loaded = await monitor.loadedRSS
+        let usage = await monitor.usage
         return SignalingBenchmarkResult(
             connections: connections, ratePerPeer: rate, durationSeconds: duration.secondsDouble,
             sent: sent, received: received, lost: max(0, sent - received),
             outOfOrder: stats.reduce(0) { $0 + $1.outOfOrder }, errors: stats.reduce(0) { $0 + $1.errors },
             errorKinds: stats.reduce(into: [:]) { $0.merge($1.errorKinds, uniquingKeysWith: +) },
             p50: Self.percentile(latencies, 0.50), p99: Self.percentile(latencies, 0.99),
-            p999: Self.percentile(latencies, 0.999), serverBaselineRSS: baselineRSS, serverLoadedRSS: loaded)
+            p999: Self.percentile(latencies, 0.999), serverBaselineRSS: baselineRSS, serverLoadedRSS: loaded,
+            serverIdleRSS: usage.idleRSS, serverCPUSeconds: usage.cpuSeconds)
     }
 
     /// What one child task of a peer produced.
@@ -177,7 +179,8 @@ struct SignalingBenchmark: Sendable {
         _ run: PeerRun, send: @escaping @Sendable (JSONValue) async -> Bool,
         incoming: some AsyncSequence<BenchIncoming, Never> & Sendable
     ) async -> PeerStats {
-        if await run.progress.arriveReady() { await run.monitor.sample() }
+        // The last peer in marks the start: memory of idle, joined connections, and the CPU clock.
+        if await run.progress.arriveReady() { await run.monitor.sendingStarted() }
         let start = ContinuousClock.now
         let end = start.advanced(by: duration)
         let combined = await withTaskGroup(of: Part.self) { group in
@@ -209,7 +212,7 @@ struct SignalingBenchmark: Sendable {
         }
         if run.index == 0 { await run.monitor.sample() }
         // Nobody leaves before everyone is done, so no partner disappears mid-run.
-        await run.progress.arriveDone()
+        if await run.progress.arriveDone() { await run.monitor.sendingEnded() }
         return combined
     }
 
@@ -304,9 +307,10 @@ actor PeerProgress {
         return await ready.arrive()
     }
 
-    func arriveDone() async {
+    @discardableResult
+    func arriveDone() async -> Bool {
         passedDone = true
-        await done.arrive()
+        return await done.arrive()
     }
 
     func arriveAtRemaining() async {
@@ -315,10 +319,14 @@ actor PeerProgress {
     }
 }
 
-/// Samples the server's resident memory while it is loaded, keeping the largest sample.
+/// Samples the server process: resident memory once every peer has joined (idle) and while loaded (the
+/// largest sample), and the CPU time it spent while the peers were sending.
 actor RSSMonitor {
     let pid: Int?
     private(set) var loadedRSS: Int?
+    private var idleRSS: Int?
+    private var cpuAtStart: Double?
+    private var cpuSeconds: Double?
 
     init(pid: Int?) {
         self.pid = pid
@@ -328,10 +336,39 @@ actor RSSMonitor {
         guard let pid, let rss = ProcessMemory.residentBytes(pid: pid) else { return }
         loadedRSS = max(loadedRSS ?? 0, rss)
     }
+
+    /// Every peer has joined and none has sent yet.
+    func sendingStarted() {
+        guard let pid else { return }
+        idleRSS = ProcessMemory.residentBytes(pid: pid)
+        sample()
+        cpuAtStart = ProcessMemory.cpuSeconds(pid: pid)
+    }
+
+    /// Every peer has finished sending and receiving.
+    func sendingEnded() {
+        sample()
+        guard let pid, let start = cpuAtStart, let end = ProcessMemory.cpuSeconds(pid: pid) else { return }
+        cpuSeconds = end - start
+    }
+
+    /// Idle memory and CPU seconds spent relaying, when the process could be read.
+    var usage: (idleRSS: Int?, cpuSeconds: Double?) { (idleRSS, cpuSeconds) }
 }
 
-/// Reads a process's resident set size from /proc.
+/// Reads a process's resident set size and CPU time from /proc.
 enum ProcessMemory {
+    /// User plus system time, in seconds (`utime` and `stime` of /proc/PID/stat, in clock ticks of 1/100 s).
+    static func cpuSeconds(pid: Int) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let afterName = stat.range(of: ") ", options: .backwards)
+        else { return nil }
+        // Fields after the command name start at field 3 (state); utime and stime are fields 14 and 15.
+        let fields = stat[afterName.upperBound...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / 100
+    }
+
     static func residentBytes(pid: Int) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {

@@ -17,12 +17,28 @@ struct SignalingBenchmarkResult: Sendable {
     var p999: Double
     var serverBaselineRSS: Int?
     var serverLoadedRSS: Int?
+    /// Resident memory once every peer had joined, before any sent.
+    var serverIdleRSS: Int?
+    /// Server CPU time (user + system) from the first send to the last receive.
+    var serverCPUSeconds: Double?
 
     var messagesPerSecond: Double { Double(received) / durationSeconds }
 
     var rssPerConnection: Double? {
         guard let base = serverBaselineRSS, let loaded = serverLoadedRSS else { return nil }
         return Double(loaded - base) / Double(connections)
+    }
+
+    /// Memory per joined, idle connection.
+    var idleRSSPerConnection: Double? {
+        guard let base = serverBaselineRSS, let idle = serverIdleRSS else { return nil }
+        return Double(idle - base) / Double(connections)
+    }
+
+    /// Server CPU per relayed message, in microseconds (pings and acks of the period included).
+    var cpuMicrosecondsPerMessage: Double? {
+        guard let serverCPUSeconds, received > 0 else { return nil }
+        return serverCPUSeconds * 1e6 / Double(received)
     }
 
     var json: String {
@@ -36,6 +52,8 @@ struct SignalingBenchmarkResult: Sendable {
         if !errorKinds.isEmpty { fields["error_kinds"] = .object(errorKinds.mapValues { .integer(Int64($0)) }) }
         if let serverLoadedRSS { fields["server_rss_bytes"] = .integer(Int64(serverLoadedRSS)) }
         if let rssPerConnection { fields["server_rss_per_connection_bytes"] = .integer(Int64(rssPerConnection)) }
+        if let idleRSSPerConnection { fields["server_idle_rss_per_connection_bytes"] = .integer(Int64(idleRSSPerConnection)) }
+        if let cpuMicrosecondsPerMessage { fields["server_cpu_us_per_message"] = .double(Self.round(cpuMicrosecondsPerMessage)) }
         return JSONValue.object(fields).serialized
     }
 
@@ -55,6 +73,12 @@ struct SignalingBenchmarkResult: Sendable {
         }
         if let rssPerConnection {
             lines.append("server RSS/conn      \(Int(rssPerConnection / 1024)) KiB")
+        }
+        if let idleRSSPerConnection {
+            lines.append("idle RSS/conn        \(Int(idleRSSPerConnection / 1024)) KiB")
+        }
+        if let cpuMicrosecondsPerMessage {
+            lines.append("server CPU/message   \(Self.round(cpuMicrosecondsPerMessage)) µs")
         }
         return lines.joined(separator: "\n")
     }
