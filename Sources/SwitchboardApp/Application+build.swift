@@ -89,7 +89,9 @@ public func buildApplication(
     let readiness = Readiness(store: store, cluster: cluster)
     readiness.register(on: router)
     services.append(readiness)
-    NativeWebSocketRoute(hub: hub, maxMessageBytes: configuration.maxMessageBytes, origins: origins, logger: logger)
+    NativeWebSocketRoute(
+        hub: hub, maxMessageBytes: configuration.maxMessageBytes, heartbeat: configuration.heartbeatInterval, origins: origins,
+        logger: logger)
         .register(on: router)
     ServerSentEventsRoute(
         hub: hub, maxMessageBytes: configuration.maxMessageBytes, keepaliveInterval: configuration.heartbeatInterval,
@@ -133,8 +135,9 @@ public func buildApplication(
     }
 
     let webSocketFrameLimit = SwitchboardConfiguration.webSocketFrameLimit(maxMessageBytes: configuration.maxMessageBytes)
+    // No pinger task per connection: /ws pings from its channel handler, and Engine.IO has its own heartbeat.
     let webSocketConfiguration = WebSocketServerConfiguration(
-        maxFrameSize: webSocketFrameLimit, autoPing: .enabled(timePeriod: configuration.heartbeatInterval), closeTimeout: .seconds(5))
+        maxFrameSize: webSocketFrameLimit, autoPing: .disabled, closeTimeout: .seconds(5))
     let serverLogger = logger
     if let certificates {
         // HTTPS/WSS: the same routes on their own port, the certificate taken per connection so reloads apply.

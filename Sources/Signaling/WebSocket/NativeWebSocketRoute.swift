@@ -12,12 +12,15 @@ import SignalingCore
 public struct NativeWebSocketRoute: Sendable {
     let hub: SignalingHub
     let maxMessageBytes: Int
+    let heartbeat: Duration
     let logger: Logger
     let origins: OriginPolicy
 
-    /// Creates the route; messages larger than `maxMessageBytes` are refused with `frame_too_large`.
-    public init(hub: SignalingHub, maxMessageBytes: Int, origins: OriginPolicy = .init(), logger: Logger) {
+    /// Creates the route; messages larger than `maxMessageBytes` are refused with `frame_too_large`, and a client
+    /// that leaves a ping unanswered for `heartbeat` is disconnected.
+    public init(hub: SignalingHub, maxMessageBytes: Int, heartbeat: Duration, origins: OriginPolicy = .init(), logger: Logger) {
         self.hub = hub
+        self.heartbeat = heartbeat
         self.maxMessageBytes = maxMessageBytes
         self.origins = origins
         self.logger = logger
@@ -51,7 +54,8 @@ public struct NativeWebSocketRoute: Sendable {
         let prefix = (0..<16).map { _ in UInt8.random(in: .min ... .max) }
         guard
             let (observer, handler) = try? await channel.eventLoop.submit({
-                let handler = WebSocketSignalingHandler(hub: self.hub, maxMessageBytes: self.maxMessageBytes, logger: self.logger)
+                let handler = WebSocketSignalingHandler(
+                    hub: self.hub, maxMessageBytes: self.maxMessageBytes, heartbeat: self.heartbeat, logger: self.logger)
                 return (try CloseFrameObserver.install(in: channel.pipeline.syncOperations), NIOLoopBound(handler, eventLoop: channel.eventLoop))
             }).get()
         else { return }

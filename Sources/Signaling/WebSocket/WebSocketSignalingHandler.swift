@@ -9,6 +9,9 @@ import SignalingCore
 /// requests to the hub; the hub's frames come back through ``write(_:)``. Control frames pass on to the
 /// WebSocket layer, which answers pings, pings the client and runs the close handshake.
 ///
+/// It also keeps the connection alive: a ping every heartbeat interval, and a close when the previous one went
+/// unanswered (the WebSocket layer's own pinger would cost a task per connection).
+///
 /// Two things wait on the connection's task instead, told through command frames (see ``WebSocketConnection``):
 /// a join, whose gate may wait on a database, and a close. Reading pauses until the task is done with a join,
 /// and at first until it has handled the frames that arrived before this handler was in place, so requests
@@ -23,6 +26,10 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
     private let traffic: SignalingTraffic
     private let logger: Logger
     private let sendLimit: Int
+    private let heartbeat: TimeAmount
+    private var heartbeatTimer: Scheduled<Void>?
+    /// The payload of the ping not answered yet.
+    private var awaitedPong: ByteBuffer?
     private var assembler: WebSocketMessageAssembler
     /// Set once when the handler is added; requests go to the hub under it.
     var connectionID = ConnectionID(0)
@@ -45,8 +52,9 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
     /// Messages written since the channel last had nothing buffered: the slow-consumer bound.
     private var writtenSinceDrained = 0
 
-    init(hub: SignalingHub, maxMessageBytes: Int, logger: Logger) {
+    init(hub: SignalingHub, maxMessageBytes: Int, heartbeat: Duration, logger: Logger) {
         self.hub = hub
+        self.heartbeat = TimeAmount(heartbeat)
         self.traffic = hub.traffic
         self.sendLimit = hub.sendLimit
         self.logger = logger
@@ -59,10 +67,40 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         unsent = []
         send(.installed, context: context)
         if let pendingClose { close(pendingClose) }
+        scheduleHeartbeat(context: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        heartbeatTimer?.cancel()
+    }
+
+    // MARK: Heartbeat
+
+    private func scheduleHeartbeat(context: ChannelHandlerContext) {
+        heartbeatTimer = context.eventLoop.assumeIsolated().scheduleTask(in: heartbeat) { [self] in
+            guard let context = self.context else { return }
+            self.beat(context: context)
+        }
+    }
+
+    private func beat(context: ChannelHandlerContext) {
+        guard awaitedPong == nil else {
+            // The last ping went unanswered for a whole interval: the connection is lost (the session waits for a resume).
+            var data = context.channel.allocator.buffer(capacity: 16)
+            data.writeInteger(UInt16(webSocketErrorCode: .goingAway))
+            data.writeString("Ping timeout")
+            closeSent = true
+            stoppedReading = true
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: nil)
+            context.close(promise: nil)
+            return
+        }
+        var payload = context.channel.allocator.buffer(capacity: 8)
+        payload.writeInteger(UInt64.random(in: .min ... .max))
+        awaitedPong = payload
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: payload)), promise: nil)
+        scheduleHeartbeat(context: context)
     }
 
     // MARK: Reading
@@ -73,6 +111,9 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         switch frame.opcode {
         case .text, .binary: startsMessage = true
         case .continuation: startsMessage = false
+        case .pong:
+            if frame.unmaskedData == awaitedPong { awaitedPong = nil }
+            return
         default:
             context.fireChannelRead(data)
             return
