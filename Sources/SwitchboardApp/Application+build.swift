@@ -91,8 +91,9 @@ public func buildApplication(
     services.append(readiness)
     NativeWebSocketRoute(
         hub: hub, maxMessageBytes: configuration.maxMessageBytes, heartbeat: configuration.heartbeatInterval, origins: origins,
-        logger: logger)
-        .register(on: router)
+        logger: logger
+    )
+    .register(on: router)
     ServerSentEventsRoute(
         hub: hub, maxMessageBytes: configuration.maxMessageBytes, keepaliveInterval: configuration.heartbeatInterval,
         bufferLimit: configuration.outboundQueueLimit, cors: CORSPolicy(origins: configuration.engineIO.corsOrigins), logger: logger

@@ -56,7 +56,9 @@ public struct NativeWebSocketRoute: Sendable {
             let (observer, handler) = try? await channel.eventLoop.submit({
                 let handler = WebSocketSignalingHandler(
                     hub: self.hub, maxMessageBytes: self.maxMessageBytes, heartbeat: self.heartbeat, logger: self.logger)
-                return (try CloseFrameObserver.install(in: channel.pipeline.syncOperations), NIOLoopBound(handler, eventLoop: channel.eventLoop))
+                return (
+                    try CloseFrameObserver.install(in: channel.pipeline.syncOperations), NIOLoopBound(handler, eventLoop: channel.eventLoop)
+                )
             }).get()
         else { return }
         let connection = WebSocketConnection(handler: handler, channel: channel, commandPrefix: prefix, traffic: hub.traffic)
