@@ -20,6 +20,8 @@ public actor SignalingHub {
     private var counters = SignalingStatistics.Counters()
     /// Bytes in and out, counted by the transports without a hop to the hub.
     public nonisolated let traffic = SignalingTraffic()
+    /// Where connection handlers on event loops send work that awaits (joins).
+    public nonisolated let edgeWork = SignalingEdgeWork()
     private var nextConnection: UInt64 = 1
     private let clock = SystemClock()
     private let outboxLimit: Int
@@ -81,6 +83,22 @@ public actor SignalingHub {
     /// loop are handled in the order given. Joins go through ``received(_:on:)``, which runs the gate first.
     nonisolated func submit(_ request: ClientRequest, on connection: ConnectionID) {
         onHubLoop { hub in _ = hub.process(request, on: connection) }
+    }
+
+    /// Opens a connection from its event loop: `opened` gets its id on `eventLoop`, after any message the opening sent.
+    nonisolated func submitOpen(
+        address: ClientAddress, transport: SignalingTransport, joinToken: String?, sink: any ConnectionSink, on loop: any EventLoop,
+        opened: @escaping @Sendable (ConnectionID) -> Void
+    ) {
+        onHubLoop { hub in
+            let connection = hub.open(address: address, transport: transport, joinToken: joinToken, sink: sink)
+            if loop.inEventLoop { opened(connection) } else { loop.execute { opened(connection) } }
+        }
+    }
+
+    /// ``ended(_:clean:)`` without waiting, in order with ``submit(_:on:)``.
+    nonisolated func submitEnded(_ connection: ConnectionID, clean: Bool) {
+        onHubLoop { hub in hub.ended(connection, clean: clean) }
     }
 
     /// ``rejected(_:on:)`` without waiting, in order with ``submit(_:on:)``.

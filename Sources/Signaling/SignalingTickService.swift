@@ -1,6 +1,7 @@
 import ServiceLifecycle
 
-/// Drives the hub's expiry timers (held messages, grace periods) at a fixed resolution.
+/// Drives the hub's expiry timers (held messages, grace periods) at a fixed resolution, and runs the work its
+/// connection handlers hand off (``SignalingEdgeWork``).
 public struct SignalingTickService: Service {
     let hub: SignalingHub
     let interval: Duration
@@ -12,13 +13,17 @@ public struct SignalingTickService: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                try await Task.sleep(for: interval)
-            } catch {
-                return
+        await withDiscardingTaskGroup { group in
+            group.addTask { await hub.edgeWork.run() }
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                do {
+                    try await Task.sleep(for: interval)
+                } catch {
+                    break
+                }
+                await hub.tick()
             }
-            await hub.tick()
+            hub.edgeWork.finish()
         }
     }
 }

@@ -83,6 +83,7 @@ public func buildApplication(
         cluster = node
     }
     let origins = OriginPolicy(allowed: configuration.allowedOrigins)
+    let webSocketCloseTimeout = Duration.seconds(5)
     let router = Router(context: SignalingRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.get("/healthz") { _, _ in "ok\n" }
@@ -138,7 +139,7 @@ public func buildApplication(
     let webSocketFrameLimit = SwitchboardConfiguration.webSocketFrameLimit(maxMessageBytes: configuration.maxMessageBytes)
     // No pinger task per connection: /ws pings from its channel handler, and Engine.IO has its own heartbeat.
     let webSocketConfiguration = WebSocketServerConfiguration(
-        maxFrameSize: webSocketFrameLimit, autoPing: .disabled, closeTimeout: .seconds(5))
+        maxFrameSize: webSocketFrameLimit, autoPing: .disabled, closeTimeout: webSocketCloseTimeout)
     let serverLogger = logger
     if let certificates {
         // HTTPS/WSS: the same routes on their own port, the certificate taken per connection so reloads apply.

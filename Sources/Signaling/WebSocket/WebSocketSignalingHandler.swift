@@ -3,22 +3,15 @@ import NIOCore
 import NIOWebSocket
 import SignalingCore
 
-/// Serves the native protocol on an upgraded connection's event loop.
+/// Serves the native protocol on an upgraded connection's event loop, with no task of its own.
 ///
-/// It takes the client's data frames before the WebSocket layer's async stream does, decodes them and hands the
-/// requests to the hub; the hub's frames come back through ``write(_:)``. Control frames pass on to the
-/// WebSocket layer, which answers pings, pings the client and runs the close handshake.
-///
-/// It also keeps the connection alive: a ping every heartbeat interval, and a close when the previous one went
-/// unanswered (the WebSocket layer's own pinger would cost a task per connection).
-///
-/// Two things wait on the connection's task instead, told through command frames (see ``WebSocketConnection``):
-/// a join, whose gate may wait on a database, and a close. Reading pauses until the task is done with a join,
-/// and at first until it has handled the frames that arrived before this handler was in place, so requests
-/// reach the hub in the order they were sent.
+/// It reads the client's frames, decodes requests and hands them to the hub; the hub's frames come back through
+/// ``write(_:)``. It answers pings, pings the client every heartbeat interval (closing the connection when the
+/// previous ping went unanswered) and runs the close handshake. A join, whose gate may wait on a database, runs
+/// as a job of the hub's ``SignalingEdgeWork``; reading pauses until it is decided, and at first until the hub
+/// has opened the connection, so requests reach the hub in the order they were sent.
 final class WebSocketSignalingHandler: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
-    typealias InboundOut = WebSocketFrame
     typealias OutboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
@@ -27,80 +20,92 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
     private let logger: Logger
     private let sendLimit: Int
     private let heartbeat: TimeAmount
-    private var heartbeatTimer: Scheduled<Void>?
-    /// The payload of the ping not answered yet.
-    private var awaitedPong: ByteBuffer?
+    private let closeTimeout: TimeAmount
     private var assembler: WebSocketMessageAssembler
-    /// Set once when the handler is added; requests go to the hub under it.
-    var connectionID = ConnectionID(0)
-    /// Gives command frames their prefix; set once, right after the handler is made.
-    var connection: WebSocketConnection?
+    /// The WebSocket layer's view of the channel, kept unread: its handler at the pipeline's tail lets reads through
+    /// while its stream exists (it would stop them for good, and half-close the output, once the stream was gone).
+    private var upgraded: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>?
     private var context: ChannelHandlerContext?
-    /// Frames the hub wrote before the handler was in the pipeline.
-    private var unsent: [ByteBuffer] = []
-    /// Reading waits for the task: at first, and while it runs a join.
+    /// Set once the hub has opened the connection.
+    private var connection: ConnectionID?
+    /// Reading waits: until the hub has opened the connection, and while a join is decided.
     private var paused = true
     /// Requests that arrived while paused, in order.
     private var held: [WebSocketMessageAssembler.Outcome] = []
     private var readPending = false
     /// A message broke a fatal limit, or the connection is closing: no more data frames are read.
     private var stoppedReading = false
-    /// The task was told to close: nothing more is written (its close frame is the last).
+    /// A close frame went out: nothing more is written.
     private var closeSent = false
-    /// A close the hub asked for before the handler was in the pipeline.
-    private var pendingClose: SignalingError??
+    private var closeReceived = false
+    private var closedByRequest = false
+    private var droppedAsSlow = false
+    private var isActive = true
+    private var heartbeatTimer: Scheduled<Void>?
+    /// The payload of the ping not answered yet.
+    private var awaitedPong: ByteBuffer?
     /// Messages written since the channel last had nothing buffered: the slow-consumer bound.
     private var writtenSinceDrained = 0
 
-    init(hub: SignalingHub, maxMessageBytes: Int, heartbeat: Duration, logger: Logger) {
+    init(
+        hub: SignalingHub, upgraded: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, maxMessageBytes: Int, heartbeat: Duration,
+        closeTimeout: Duration, logger: Logger
+    ) {
         self.hub = hub
-        self.heartbeat = TimeAmount(heartbeat)
+        self.upgraded = upgraded
         self.traffic = hub.traffic
         self.sendLimit = hub.sendLimit
+        self.heartbeat = TimeAmount(heartbeat)
+        self.closeTimeout = TimeAmount(closeTimeout)
         self.logger = logger
         self.assembler = WebSocketMessageAssembler(maxMessageBytes: maxMessageBytes)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        for frame in unsent { write(frame) }
-        unsent = []
-        send(.installed, context: context)
-        if let pendingClose { close(pendingClose) }
         scheduleHeartbeat(context: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         heartbeatTimer?.cancel()
+        upgraded = nil
     }
 
-    // MARK: Heartbeat
-
-    private func scheduleHeartbeat(context: ChannelHandlerContext) {
-        heartbeatTimer = context.eventLoop.assumeIsolated().scheduleTask(in: heartbeat) { [self] in
-            guard let context = self.context else { return }
-            self.beat(context: context)
-        }
-    }
-
-    private func beat(context: ChannelHandlerContext) {
-        guard awaitedPong == nil else {
-            // The last ping went unanswered for a whole interval: the connection is lost (the session waits for a resume).
-            var data = context.channel.allocator.buffer(capacity: 16)
-            data.writeInteger(UInt16(webSocketErrorCode: .goingAway))
-            data.writeString("Ping timeout")
-            closeSent = true
-            stoppedReading = true
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: nil)
-            context.close(promise: nil)
+    /// The hub opened the connection: requests can go to it.
+    func opened(_ id: ConnectionID) {
+        connection = id
+        logger.debug("websocket connected", metadata: ["sig.connection": "\(id)"])
+        guard isActive else {
+            ended()
             return
         }
-        var payload = context.channel.allocator.buffer(capacity: 8)
-        payload.writeInteger(UInt64.random(in: .min ... .max))
-        awaitedPong = payload
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: payload)), promise: nil)
-        scheduleHeartbeat(context: context)
+        resume()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        isActive = false
+        heartbeatTimer?.cancel()
+        if connection != nil { ended() }
+        context.fireChannelInactive()
+    }
+
+    /// A client's close frame, or a request that broke a limit, ends the session now; missed pings, a dropped TCP
+    /// connection or a slow consumer leave it to the grace period, so the client can resume.
+    private func ended() {
+        guard let connection else { return }
+        hub.submitEnded(connection, clean: !droppedAsSlow && (closedByRequest || closeReceived))
+        logger.debug("websocket disconnected", metadata: ["sig.connection": "\(connection)"])
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // The WebSocket layer's error handler, next in line, answers decoding errors with a close frame.
+        logger.debug("websocket failed", metadata: ["error": "\(error)"])
+        context.fireErrorCaught(error)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.fireChannelReadComplete()
     }
 
     // MARK: Reading
@@ -111,11 +116,18 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         switch frame.opcode {
         case .text, .binary: startsMessage = true
         case .continuation: startsMessage = false
+        case .ping:
+            guard !closeSent else { return }
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+            return
         case .pong:
             if frame.unmaskedData == awaitedPong { awaitedPong = nil }
             return
+        case .connectionClose:
+            receivedClose(frame, context: context)
+            return
         default:
-            context.fireChannelRead(data)
+            sendClose(.protocolError, reason: nil, context: context)
             return
         }
         guard !stoppedReading else { return }
@@ -127,51 +139,48 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         if paused {
             held.append(outcome)
         } else {
-            dispatch(outcome, context: context)
+            dispatch(outcome)
         }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        context.fireChannelReadComplete()
-    }
-
-    private func dispatch(_ outcome: WebSocketMessageAssembler.Outcome, context: ChannelHandlerContext) {
+    private func dispatch(_ outcome: WebSocketMessageAssembler.Outcome) {
+        guard let connection else { return }
         switch outcome {
         case .incomplete:
             return
         case .request(let request):
-            if case .join = request.message {
-                // The gate may wait on a database: the task runs the join, and reading waits for it.
+            guard case .join = request.message else {
+                hub.submit(request, on: connection)
+                return
+            }
+            // The gate may wait on a database: the join runs as a job, and reading waits for its decision.
+            guard let eventLoop = context?.eventLoop else { return }
+            let handler = NIOLoopBound(self, eventLoop: eventLoop)
+            let hub = self.hub
+            let submitted = hub.edgeWork.submit {
+                _ = await hub.received(request, on: connection)
+                eventLoop.execute { handler.value.resume() }
+            }
+            if submitted {
                 paused = true
-                send(.join(Self.encoded(request, allocator: context.channel.allocator)), context: context)
             } else {
-                hub.submit(request, on: connectionID)
+                hub.submitRejected(
+                    SignalingError(
+                        .serverDraining, "this server is shutting down; join through another node", requestType: request.message.type,
+                        requestID: request.id), on: connection)
             }
         case .rejected(let error, _):
             logger.debug("rejected request", metadata: ["sig.code": "\(error.code.rawValue)"])
-            hub.submitRejected(error, on: connectionID)
+            hub.submitRejected(error, on: connection)
         }
     }
 
-    /// A join as a frame for the task, which decodes it again (joins are rare; the rest is not re-read).
-    private static func encoded(_ request: ClientRequest, allocator: ByteBufferAllocator) -> ByteBuffer {
-        guard case .join(let join) = request.message else { return allocator.buffer(capacity: 0) }
-        var fields: [String: JSONValue] = ["type": "join", "room": .string(join.room.rawValue)]
-        if let id = request.id { fields["id"] = id }
-        if let name = join.name { fields["name"] = .string(name) }
-        if let password = join.password { fields["password"] = .string(password) }
-        if let capacity = join.capacity { fields["capacity"] = .integer(Int64(capacity)) }
-        if let token = join.token { fields["token"] = .string(token) }
-        return allocator.buffer(string: JSONValue.object(fields).serialized)
-    }
-
-    /// The task handled what it was asked: hand on what waited, and read again.
+    /// What made reading wait is done: hand on what waited, and read again.
     func resume() {
-        guard let context, paused else { return }
+        guard let context else { return }
         paused = false
         while !paused, !held.isEmpty {
-            let outcome = held.removeFirst()
-            dispatch(outcome, context: context)
+            dispatch(held.removeFirst())
         }
         if !paused, readPending {
             readPending = false
@@ -191,11 +200,7 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
 
     /// Writes one text frame from the hub.
     func write(_ text: ByteBuffer) {
-        guard let context else {
-            unsent.append(text)
-            return
-        }
-        guard !closeSent else { return }
+        guard let context, !closeSent else { return }
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: text)), promise: nil)
         let buffered = (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
         writtenSinceDrained = buffered == 0 ? 0 : writtenSinceDrained + 1
@@ -206,22 +211,26 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         logger.notice(
             "closing slow consumer",
             metadata: [
-                "sig.connection": "\(connectionID)", "sig.code": "\(SignalingErrorCode.slowConsumer.rawValue)", "sig.limit": "\(sendLimit)",
+                "sig.connection": "\(connection.map { "\($0)" } ?? "-")", "sig.code": "\(SignalingErrorCode.slowConsumer.rawValue)",
+                "sig.limit": "\(sendLimit)",
             ])
-        connection?.droppedAsSlowConsumer()
+        droppedAsSlow = true
         let error = SignalingError(.slowConsumer, "messages were not read fast enough")
         let text = context.channel.allocator.buffer(string: OutboundMessage(seq: nil, message: .error(error)).json)
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: text)), promise: nil)
         sendClose(.policyViolation, reason: error.code.rawValue, context: context)
     }
 
+    /// The hub closed the connection because of one of its requests (it broke a limit).
+    func closedByOwnRequest() {
+        closedByRequest = true
+    }
+
+    // MARK: Closing
+
     /// Closes after what was written, with the error's code when it is fatal.
     func close(_ error: SignalingError?) {
-        guard let context else {
-            // Not in the pipeline yet: close once it is, after the frames written so far.
-            pendingClose = .some(error)
-            return
-        }
+        guard let context else { return }
         if let error, error.code.isFatal {
             sendClose(.policyViolation, reason: error.code.rawValue, context: context)
         } else {
@@ -229,16 +238,60 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Starts the close handshake: the client answers with its close frame, or the connection is closed after the
+    /// close timeout.
     private func sendClose(_ code: WebSocketErrorCode, reason: String?, context: ChannelHandlerContext) {
         guard !closeSent else { return }
         closeSent = true
         stoppedReading = true
-        send(.close(code, reason: reason), context: context)
+        var data = context.channel.allocator.buffer(capacity: 2 + (reason?.utf8.count ?? 0))
+        data.write(webSocketErrorCode: code)
+        if let reason { data.writeString(reason) }
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: nil)
+        context.eventLoop.assumeIsolated().scheduleTask(in: closeTimeout) { [self] in
+            self.context?.close(promise: nil)
+        }
     }
 
-    private func send(_ command: WebSocketConnection.Command, context: ChannelHandlerContext) {
-        guard let connection else { return }
-        context.fireChannelRead(wrapInboundOut(connection.frame(for: command)))
-        context.fireChannelReadComplete()
+    private func receivedClose(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+        closeReceived = true
+        stoppedReading = true
+        if !closeSent {
+            // Echo the client's status code (RFC 6455 §5.5.1), then close.
+            closeSent = true
+            var data = frame.unmaskedData
+            let code = data.readSlice(length: min(2, data.readableBytes)) ?? context.channel.allocator.buffer(capacity: 0)
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: code)), promise: nil)
+        }
+        context.close(promise: nil)
+    }
+
+    // MARK: Heartbeat
+
+    private func scheduleHeartbeat(context: ChannelHandlerContext) {
+        heartbeatTimer = context.eventLoop.assumeIsolated().scheduleTask(in: heartbeat) { [self] in
+            guard let context = self.context else { return }
+            self.beat(context: context)
+        }
+    }
+
+    private func beat(context: ChannelHandlerContext) {
+        guard !closeSent else { return }
+        guard awaitedPong == nil else {
+            // The last ping went unanswered for a whole interval: the connection is lost (the session waits for a resume).
+            closeSent = true
+            stoppedReading = true
+            var data = context.channel.allocator.buffer(capacity: 16)
+            data.write(webSocketErrorCode: .goingAway)
+            data.writeString("Ping timeout")
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: nil)
+            context.close(promise: nil)
+            return
+        }
+        var payload = context.channel.allocator.buffer(capacity: 8)
+        payload.writeInteger(UInt64.random(in: .min ... .max))
+        awaitedPong = payload
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: payload)), promise: nil)
+        scheduleHeartbeat(context: context)
     }
 }
