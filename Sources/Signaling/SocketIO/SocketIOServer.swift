@@ -120,6 +120,8 @@ public final class SocketIOServer: EngineIOApplication {
             await handler.disconnected(socket, reason: reason)
             return
         }
+        // The client joined a namespace in time: its connect timer has nothing left to check.
+        clients.withLock { $0[session.sid]?.connectTimer?.cancel() }
         await send(SocketIOPacket(.connect, namespace: namespace, data: ["sid": .string(socket.id)]), on: session)
         await handler.connected(socket, auth: packet.data)
     }

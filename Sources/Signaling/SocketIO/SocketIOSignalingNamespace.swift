@@ -86,10 +86,14 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
         do {
             let message = try await request(event: event, arguments: arguments, state: state, socket: socket)
             let request = ClientRequest(message, id: ackID.map { .integer(Int64($0)) })
-            if request.id != nil {
-                _ = await hub.received(acknowledging: request, on: state.connection)
-            } else {
-                _ = await hub.received(request, on: state.connection)
+            guard case .join = message else {
+                await received(request, on: state.connection)
+                return
+            }
+            // A join's gate goes deep (tokens, stored rooms, password hashes): in a child task, so the stack it
+            // needs is returned when it ends instead of staying with the connection's long-lived task.
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.received(request, on: state.connection) }
             }
         } catch {
             logger.debug(
@@ -99,6 +103,14 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
             } else {
                 await socket.emit("error", [error.jsonObject])
             }
+        }
+    }
+
+    private func received(_ request: ClientRequest, on connection: ConnectionID) async {
+        if request.id != nil {
+            _ = await hub.received(acknowledging: request, on: connection)
+        } else {
+            _ = await hub.received(request, on: connection)
         }
     }
 
