@@ -10,8 +10,13 @@ cd "$(dirname "$0")/.."
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "open files limit: $(ulimit -n)"
 
-swift build -c release --product switchboard >/dev/null 2>&1
-bin=.build/release/switchboard
+# SWITCHBOARD_BENCH_BIN runs another build (say, an earlier commit's) as server and load generator, for before/after.
+if [ -n "${SWITCHBOARD_BENCH_BIN:-}" ]; then
+  bin=$SWITCHBOARD_BENCH_BIN
+else
+  swift build -c release --product switchboard >/dev/null 2>&1
+  bin=.build/release/switchboard
+fi
 mkdir -p bench/results
 . bench/lib.sh
 trap stop_server EXIT
@@ -35,7 +40,7 @@ fi
 run c1000 1000 1 20 || true
 run c10000 10000 1 20 || true
 best=0
-for rate in 2 4 6 8 10 12 16; do
+for rate in 2 4 6 8 10 12 16 20 24 32; do
   if run "sweep-r$rate" 1000 "$rate" 10; then best=$rate; else break; fi
 done
 echo "highest sustained rate at 1000 connections: $best msg/s per peer ($((best * 1000)) msg/s relayed)"

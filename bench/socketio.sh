@@ -15,8 +15,13 @@ ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 python=${PYTHON:-.venv/bin/python}
 "$python" -c 'import socketio, aiohttp' 2>/dev/null || {
   echo "python-socketio and aiohttp are needed: pip install -r interop/requirements.txt (or set PYTHON)"; exit 1; }
-swift build -c release --product switchboard >/dev/null 2>&1
-bin=.build/release/switchboard
+# SWITCHBOARD_BENCH_BIN runs another build (say, an earlier commit's) as server and load generator, for before/after.
+if [ -n "${SWITCHBOARD_BENCH_BIN:-}" ]; then
+  bin=$SWITCHBOARD_BENCH_BIN
+else
+  swift build -c release --product switchboard >/dev/null 2>&1
+  bin=.build/release/switchboard
+fi
 stamp=$(date +%Y%m%d-%H%M%S)
 out=bench/results/socketio-$stamp
 mkdir -p "$out"

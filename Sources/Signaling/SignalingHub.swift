@@ -6,8 +6,8 @@ import SignalingCore
 ///
 /// All transports (the native WebSocket, Socket.IO and SSE) feed this one actor, so a room can hold clients of
 /// every kind. Requests are decoded before they reach it and encoded after they leave it, so the actor only
-/// routes. It runs on one NIO event loop: a `/ws` connection served by that loop hands it requests and
-/// takes its frames without leaving the thread, and one served by another loop costs one hop each way.
+/// routes. It runs on one NIO event loop (a thread of its own in the server): a `/ws` connection's handler hands it
+/// requests, and it writes frames back, with one hop each way and no task in between.
 public actor SignalingHub {
     private var state: SignalingState
     private var sinks: [ConnectionID: any ConnectionSink] = [:]

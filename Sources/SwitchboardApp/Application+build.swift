@@ -68,7 +68,7 @@ public func buildApplication(
             logger: logger)
     let hub = SignalingHub(
         configuration: configuration.signaling, outboxLimit: configuration.outboundQueueLimit, logger: logger,
-        eventLoop: MultiThreadedEventLoopGroup.singleton.next(), events: signalingEvents, gate: gate)
+        eventLoop: SignalingLoop.group.next(), events: signalingEvents, gate: gate)
     var cluster: PostgresCluster?
     if let clusterConfiguration = configuration.cluster {
         guard let postgres = store as? PostgresStore else {

@@ -29,7 +29,9 @@ final class WebSocketConnection: ConnectionSink {
     func replay(_ messages: [OutboundMessage]) -> Bool {
         let frames = messages.map { allocator.buffer(string: $0.json) }
         for frame in frames { traffic.sent(frame.readableBytes) }
-        onLoop { handler in frames.forEach(handler.write) }
+        onLoop { handler in
+            for frame in frames { handler.write(frame, counts: false) }
+        }
         return true
     }
 

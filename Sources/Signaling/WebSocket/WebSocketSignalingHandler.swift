@@ -198,13 +198,19 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
 
     // MARK: Writing
 
-    /// Writes one text frame from the hub.
-    func write(_ text: ByteBuffer) {
+    /// Writes one text frame from the hub. A frame that `counts` toward the slow-consumer bound is one of the
+    /// messages written since the socket last took everything; a resume's replay does not count (the history's
+    /// own bounds limit it).
+    func write(_ text: ByteBuffer, counts: Bool = true) {
         guard let context, !closeSent else { return }
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: text)), promise: nil)
         let buffered = (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
-        writtenSinceDrained = buffered == 0 ? 0 : writtenSinceDrained + 1
-        if writtenSinceDrained > sendLimit { dropSlowConsumer(context: context) }
+        if buffered == 0 {
+            writtenSinceDrained = 0
+        } else if counts {
+            writtenSinceDrained += 1
+            if writtenSinceDrained > sendLimit { dropSlowConsumer(context: context) }
+        }
     }
 
     private func dropSlowConsumer(context: ChannelHandlerContext) {
