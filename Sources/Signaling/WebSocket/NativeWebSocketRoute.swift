@@ -74,7 +74,7 @@ public struct NativeWebSocketRoute: Sendable {
         let decoder = try operations.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
         try operations.addHandler(handler, position: .after(decoder))
         let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
-        let connection = WebSocketConnection(handler: bound, channel: channel, traffic: hub.traffic)
+        let connection = WebSocketConnection(handler: bound, channel: channel)
         hub.submitOpen(address: address, transport: .websocket, joinToken: token, sink: connection, on: channel.eventLoop) { id in
             bound.value.opened(id)
         }

@@ -198,11 +198,13 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
 
     // MARK: Writing
 
-    /// Writes one text frame from the hub. A frame that `counts` toward the slow-consumer bound is one of the
+    /// Writes one message from the hub as a text frame. A frame that `counts` toward the slow-consumer bound is one of the
     /// messages written since the socket last took everything; a resume's replay does not count (the history's
     /// own bounds limit it).
-    func write(_ text: ByteBuffer, counts: Bool = true) {
+    func write(_ message: OutboundMessage, counts: Bool = true) {
         guard let context, !closeSent else { return }
+        let text = context.channel.allocator.buffer(string: message.json)
+        traffic.sent(text.readableBytes)
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: text)), promise: nil)
         let buffered = (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
         if buffered == 0 {
