@@ -89,3 +89,31 @@ def test_a_client_that_answers_pings_stays_connected(server_factory):
     sock.sendall(text({"type": "ping", "id": "still"}))
     assert next_message(sock) == {"type": "pong", "id": "still"}
     sock.close()
+
+
+def test_a_close_code_that_may_not_be_sent_is_answered_with_1002(server_factory):
+    port = port_of(server_factory())
+    for sent, answered in ((1005, 1002), (999, 1002), (4001, 4001)):
+        sock = upgrade(port, "/ws")
+        sock.sendall(frame(CLOSE, struct.pack("!H", sent)))
+        opcode, payload = read_frame(sock)
+        assert opcode == CLOSE and struct.unpack("!H", payload[:2])[0] == answered, (sent, opcode, payload)
+        sock.close()
+
+
+def test_a_close_right_after_a_join_and_a_message_loses_neither(server_factory):
+    port = port_of(server_factory())
+    alice = upgrade(port, "/ws")
+    alice.sendall(text({"type": "join", "room": "last-words"}))
+    assert next_message(alice)["type"] == "joined"
+    bob = upgrade(port, "/ws")
+    # The close frame arrives while the join is being decided: it waits for the requests before it.
+    bob.sendall(text({"type": "join", "room": "last-words"}) + text({"type": "message", "data": {"bye": True}})
+                + frame(CLOSE, struct.pack("!H", 1000)))
+    assert next_message(alice)["type"] == "other_joined"
+    relayed = next_message(alice)
+    assert relayed["type"] == "message" and relayed["data"] == {"bye": True}, relayed
+    left = next_message(alice)
+    assert left["type"] == "bye", left
+    alice.close()
+    bob.close()

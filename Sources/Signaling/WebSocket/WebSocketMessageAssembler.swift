@@ -25,7 +25,8 @@ struct WebSocketMessageAssembler {
     /// Adds one data frame: `startsMessage` for a text or binary frame, `false` for a continuation.
     mutating func append(_ data: ByteBuffer, startsMessage: Bool, isText frameIsText: Bool, fin: Bool) -> Outcome {
         if startsMessage {
-            message.clear()
+            // A fresh buffer, not a cleared one: a fragmented message's storage is not kept for the connection's life.
+            if message.capacity > 0 { message = ByteBuffer() }
             isText = frameIsText
         }
         guard message.readableBytes + data.readableBytes <= maxMessageBytes else {

@@ -33,6 +33,8 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
     /// Requests that arrived while paused, in order.
     private var held: [WebSocketMessageAssembler.Outcome] = []
     private var readPending = false
+    /// A client's close frame that came while requests were held: handled after them.
+    private var heldClose: WebSocketFrame?
     /// A message broke a fatal limit, or the connection is closing: no more data frames are read.
     private var stoppedReading = false
     /// A close frame went out: nothing more is written.
@@ -98,6 +100,15 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         logger.debug("websocket disconnected", metadata: ["sig.connection": "\(connection)"])
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The server allows half-closure: a client's FIN arrives as an event, not a close. Its session is not
+        // kept waiting for two heartbeats to notice.
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // The WebSocket layer's error handler, next in line, answers decoding errors with a close frame.
         logger.debug("websocket failed", metadata: ["error": "\(error)"])
@@ -117,14 +128,22 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         case .text, .binary: startsMessage = true
         case .continuation: startsMessage = false
         case .ping:
-            guard !closeSent else { return }
+            // A client that pings without reading gets no pongs past the socket's backlog (RFC 6455 lets a server
+            // answer only the latest ping), so a ping flood cannot grow server memory.
+            guard !closeSent, context.channel.isWritable else { return }
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
             return
         case .pong:
             if frame.unmaskedData == awaitedPong { awaitedPong = nil }
             return
         case .connectionClose:
-            receivedClose(frame, context: context)
+            if paused {
+                // After the requests held before it: a join, a message, then close loses nothing.
+                heldClose = frame
+                stoppedReading = true
+            } else {
+                receivedClose(frame, context: context)
+            }
             return
         default:
             sendClose(.protocolError, reason: nil, context: context)
@@ -181,6 +200,11 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         paused = false
         while !paused, !held.isEmpty {
             dispatch(held.removeFirst())
+        }
+        if !paused, let close = heldClose {
+            heldClose = nil
+            receivedClose(close, context: context)
+            return
         }
         if !paused, readPending {
             readPending = false
@@ -265,13 +289,31 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         closeReceived = true
         stoppedReading = true
         if !closeSent {
-            // Echo the client's status code (RFC 6455 §5.5.1), then close.
+            // Echo the client's status code (RFC 6455 §5.5.1), or answer 1002 for one a close frame may not carry.
             closeSent = true
             var data = frame.unmaskedData
-            let code = data.readSlice(length: min(2, data.readableBytes)) ?? context.channel.allocator.buffer(capacity: 0)
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: code)), promise: nil)
+            var reply = context.channel.allocator.buffer(capacity: 2)
+            switch data.readableBytes {
+            case 0:
+                break
+            case 1:
+                reply.write(webSocketErrorCode: .protocolError)
+            default:
+                let code = data.readInteger(as: UInt16.self)!
+                reply.writeInteger(Self.isSendable(closeCode: code) ? code : UInt16(webSocketErrorCode: .protocolError))
+            }
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)), promise: nil)
         }
         context.close(promise: nil)
+    }
+
+    /// Whether an endpoint may put `code` in a close frame (RFC 6455 §7.4): the defined codes but 1004–1006 and
+    /// 1015, and the registered and private ranges.
+    static func isSendable(closeCode code: UInt16) -> Bool {
+        switch code {
+        case 1000...1003, 1007...1014, 3000...4999: return true
+        default: return false
+        }
     }
 
     // MARK: Heartbeat
@@ -285,6 +327,11 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
 
     private func beat(context: ChannelHandlerContext) {
         guard !closeSent else { return }
+        if paused, awaitedPong != nil {
+            // Reading waits for a join: the pong may be unread behind it. Check again next interval.
+            scheduleHeartbeat(context: context)
+            return
+        }
         guard awaitedPong == nil else {
             // The last ping went unanswered for a whole interval: the connection is lost (the session waits for a resume).
             closeSent = true
