@@ -32,11 +32,17 @@ def next_message(sock, skip_pings: bool = True) -> dict:
         return json.loads(payload)
 
 
+def joined_peer(port: int, room: str):
+    """A raw connection that has joined `room`."""
+    sock = upgrade(port, "/ws")
+    sock.sendall(text({"type": "join", "room": room}))
+    assert next_message(sock)["type"] == "joined"
+    return sock
+
+
 def test_a_join_and_what_follows_in_one_segment_are_handled_in_order(server_factory):
     port = port_of(server_factory())
-    alice = upgrade(port, "/ws")
-    alice.sendall(text({"type": "join", "room": "pipelined"}))
-    assert next_message(alice)["type"] == "joined"
+    alice = joined_peer(port, "pipelined")
     bob = upgrade(port, "/ws")
     # Join, a message to the room and a ping in one write: the message must not overtake the join.
     bob.sendall(text({"type": "join", "room": "pipelined", "id": "j"}) + text({"type": "message", "data": {"n": 1}, "id": "m"})
@@ -103,9 +109,7 @@ def test_a_close_code_that_may_not_be_sent_is_answered_with_1002(server_factory)
 
 def test_a_close_right_after_a_join_and_a_message_loses_neither(server_factory):
     port = port_of(server_factory())
-    alice = upgrade(port, "/ws")
-    alice.sendall(text({"type": "join", "room": "last-words"}))
-    assert next_message(alice)["type"] == "joined"
+    alice = joined_peer(port, "last-words")
     bob = upgrade(port, "/ws")
     # The close frame arrives while the join is being decided: it waits for the requests before it.
     bob.sendall(text({"type": "join", "room": "last-words"}) + text({"type": "message", "data": {"bye": True}})

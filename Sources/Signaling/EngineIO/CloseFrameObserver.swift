@@ -26,15 +26,12 @@ final class CloseFrameObserver: ChannelInboundHandler, Sendable {
     /// Inserts an observer right after the frame decoder of an upgraded connection.
     /// Returns `nil` if the pipeline has no frame decoder (the connection then counts as dropped).
     static func install(on channel: any Channel) async -> CloseFrameObserver? {
-        try? await channel.eventLoop.submit { try install(in: channel.pipeline.syncOperations) }.get()
-    }
-
-    /// ``install(on:)`` on the channel's event loop.
-    /// Throws if the pipeline has no frame decoder (the connection then counts as dropped).
-    static func install(in operations: ChannelPipeline.SynchronousOperations) throws -> CloseFrameObserver {
-        let observer = CloseFrameObserver()
-        let decoder = try operations.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
-        try operations.addHandler(observer, position: .after(decoder))
-        return observer
+        try? await channel.eventLoop.submit {
+            let observer = CloseFrameObserver()
+            let operations = channel.pipeline.syncOperations
+            let decoder = try operations.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
+            try operations.addHandler(observer, position: .after(decoder))
+            return observer
+        }.get()
     }
 }
