@@ -83,7 +83,7 @@ public func buildApplication(
         cluster = node
     }
     let origins = OriginPolicy(allowed: configuration.allowedOrigins)
-    let webSocketCloseTimeout = Duration.seconds(5)
+    let webSocketCloseTimeout = configuration.webSocketCloseTimeout
     let router = Router(context: SignalingRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.get("/healthz") { _, _ in "ok\n" }
@@ -91,8 +91,8 @@ public func buildApplication(
     readiness.register(on: router)
     services.append(readiness)
     NativeWebSocketRoute(
-        hub: hub, maxMessageBytes: configuration.maxMessageBytes, heartbeat: configuration.heartbeatInterval, origins: origins,
-        logger: logger
+        hub: hub, maxMessageBytes: configuration.maxMessageBytes, heartbeat: configuration.heartbeatInterval,
+        closeTimeout: webSocketCloseTimeout, origins: origins, logger: logger
     )
     .register(on: router)
     ServerSentEventsRoute(

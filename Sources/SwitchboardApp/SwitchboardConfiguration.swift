@@ -25,6 +25,9 @@ public struct SwitchboardConfiguration: Sendable {
     public var outboundQueueLimit = 256
     /// Interval between WebSocket pings; a connection silent for two intervals is dead.
     public var heartbeatInterval: Duration = .seconds(10)
+    /// How long a WebSocket peer has to answer the server's close frame before the connection is dropped; what was
+    /// still queued for it then is discarded.
+    public var webSocketCloseTimeout: Duration = .seconds(5)
     /// Handshake and idle deadlines and the per-address connection limit of every TCP listener.
     public var connectionGuards = ConnectionGuardSettings()
 

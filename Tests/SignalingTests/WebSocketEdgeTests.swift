@@ -119,25 +119,38 @@ struct WebSocketEdgeTests {
             $0.outboundQueueLimit = 8
             $0.signaling.messageBurst = 100_000
             $0.signaling.messageRate = 100_000
+            // The reader reads only once the whole flood was relayed: the error frame must still be queued then.
+            $0.webSocketCloseTimeout = .seconds(90)
         }) { port in
             let pad = String(repeating: "x", count: 60_000)
-            // The reader joins and then stops reading; the writer floods it.
+            // The reader joins and reads nothing until the writer's flood (24 MB, far beyond the socket buffers) has
+            // gone through the server: waiting for that, not for a fixed time, keeps a slow build from draining the
+            // socket before the outbox overflows.
             let (joinedStream, joined) = AsyncStream.makeStream(of: Void.self)
+            let (floodedStream, flooded) = AsyncStream.makeStream(of: Void.self)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    _ = try await connect(port: port) { inbound, outbound in
+                    let close = try await connect(port: port) { inbound, outbound in
                         var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
                         try await outbound.write(.text(#"{"type":"join","room":"slow"}"#))
                         _ = try await Self.next(&messages)
                         joined.yield()
-                        // Not reading: the server's socket buffer fills and its outbox overflows.
-                        try await Task.sleep(for: .seconds(3))
+                        var waiter = floodedStream.makeAsyncIterator()
+                        await waiter.next()
+                        var relayed = 0
                         var sawSlowConsumer = false
-                        while let message = try? await Self.next(&messages) {
-                            if Self.errorCode(message) == .slowConsumer { sawSlowConsumer = true }
+                        while let message = try await Self.next(&messages) {
+                            if Self.errorCode(message) == .slowConsumer {
+                                sawSlowConsumer = true
+                            } else {
+                                relayed += 1
+                            }
                         }
                         #expect(sawSlowConsumer)
+                        #expect(relayed < 400, "the server stopped relaying to the reader once its outbox overflowed")
                     }
+                    #expect(close?.closeCode == .policyViolation)
+                    #expect(close?.reason == "slow_consumer")
                 }
                 var waiter = joinedStream.makeAsyncIterator()
                 await waiter.next()
@@ -151,6 +164,7 @@ struct WebSocketEdgeTests {
                     try await outbound.write(.text(#"{"type":"ping","id":"done"}"#))
                     while let message = try await Self.next(&messages), message != .pong(requestID: "done") {}
                 }
+                flooded.yield()
                 try await group.waitForAll()
             }
         }
