@@ -6,6 +6,7 @@ server's own behaviour is what is checked, not a client library's."""
 from __future__ import annotations
 
 import json
+import socket
 import struct
 import time
 from urllib.parse import urlparse
@@ -121,3 +122,51 @@ def test_a_close_right_after_a_join_and_a_message_loses_neither(server_factory):
     assert left["type"] == "bye", left
     alice.close()
     bob.close()
+
+
+def test_a_fin_closes_the_connection_without_waiting_for_the_heartbeat(server_factory):
+    sock = upgrade(port_of(server_factory(heartbeat_interval=30)), "/ws")
+    sock.sendall(text({"type": "ping", "id": "before"}))
+    assert next_message(sock) == {"type": "pong", "id": "before"}
+    started = time.monotonic()
+    sock.shutdown(socket.SHUT_WR)
+    assert sock.recv(1) == b"", "the server closes its side once the client's FIN arrives"
+    assert time.monotonic() - started < 3, "not after two heartbeat intervals"
+    sock.close()
+
+
+def test_a_fin_right_after_a_join_and_a_message_loses_neither(server_factory):
+    port = port_of(server_factory())
+    alice = joined_peer(port, "half-closed")
+    bob = upgrade(port, "/ws")
+    # The FIN arrives while the join is being decided: the connection closes only after the requests before it.
+    bob.sendall(text({"type": "join", "room": "half-closed"}) + text({"type": "message", "data": {"last": True}}))
+    bob.shutdown(socket.SHUT_WR)
+    assert next_message(alice)["type"] == "other_joined"
+    relayed = next_message(alice)
+    assert relayed["type"] == "message" and relayed["data"] == {"last": True}, relayed
+    alice.close()
+    bob.close()
+
+
+def test_pings_from_a_client_that_does_not_read_do_not_queue_pongs_without_bound(server_factory):
+    sock = upgrade(port_of(server_factory(heartbeat_interval=60)), "/ws")
+    sent = 100_000
+    payload = b"p" * 125
+    # About 13 MB of pongs if every ping were answered: far past the socket buffers, so the server must skip some.
+    sock.sendall(frame(PING, payload) * sent)
+    sock.sendall(text({"type": "ping", "id": "after"}))
+    pongs = 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        opcode, data = read_frame(sock)
+        if opcode == PONG:
+            assert data == payload
+            pongs += 1
+            continue
+        assert opcode == TEXT and json.loads(data) == {"type": "pong", "id": "after"}, (opcode, data)
+        break
+    else:
+        raise AssertionError("no answer to the text ping within 60 s")
+    assert 0 < pongs < sent, pongs
+    sock.close()

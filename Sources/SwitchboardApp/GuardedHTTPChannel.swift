@@ -54,7 +54,7 @@ struct GuardedHTTPChannel: ServerChildChannel {
             let upgrade = upgrader.upgradeResultFuture
             // Runs on the loop as the upgrade completes, before the frames that came with it are passed on.
             upgrade.whenComplete { result in
-                if case .success(.websocket(let upgraded, _, _)) = result { note.adopt(upgraded) }
+                if case .success(.websocket(let upgraded, _, _)) = result { note.adopt(upgraded) } else { note.abandon() }
                 channel.pipeline.syncOperations.removeHandler(note, promise: nil)
             }
             return Value(base: value, note: note, upgrade: upgrade.map { _ in () })

@@ -73,6 +73,11 @@ final class WebSocketFramingGuard: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard phase != .closed else {
+            // Nothing may follow the close frame this guard sent; the connection is closing.
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
         if phase == .awaitingAnswer, case .byteBuffer(let answer) = unwrapOutboundIn(data) {
             let switching = answer.readableBytesView.starts(with: "HTTP/1.1 101".utf8)
             context.write(data, promise: promise)

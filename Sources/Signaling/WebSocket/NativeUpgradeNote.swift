@@ -15,29 +15,45 @@ public final class NativeUpgradeNote: ChannelInboundHandler, RemovableChannelHan
     /// Installs the route's handlers on the upgraded channel; called once, on the channel's event loop.
     public typealias Adoption = @Sendable (NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) throws -> Void
 
+    /// What an accepting route left: how to adopt the channel, and what to let go of however the upgrade ends.
+    private struct Acceptance {
+        let adoption: Adoption
+        let release: @Sendable () -> Void
+    }
+
     // A one-shot hand-off from the route's upgrade decision (a request task) to the event loop.
-    private let adoption = Mutex<Adoption?>(nil)
+    private let acceptance = Mutex<Acceptance?>(nil)
     private let adopted = Atomic<Bool>(false)
 
     public init() {}
 
-    /// The route accepted the upgrade and will serve the connection.
-    func accept(_ adoption: @escaping Adoption) {
-        self.adoption.withLock { $0 = adoption }
+    /// The route accepted the upgrade and will serve the connection. `release` runs once the upgrade has happened or
+    /// failed (the connection dropped before it completed), so what the route kept for it can be freed either way.
+    func accept(release: @escaping @Sendable () -> Void, _ adoption: @escaping Adoption) {
+        acceptance.withLock { $0 = Acceptance(adoption: adoption, release: release) }
     }
 
     /// Hands the upgraded channel to the route that accepted it, if one did; on the channel's event loop.
     public func adopt(_ upgraded: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) {
-        let adoption = adoption.withLock { value in
-            defer { value = nil }
-            return value
-        }
-        guard let adoption else { return }
+        guard let acceptance = take() else { return }
+        acceptance.release()
         adopted.store(true, ordering: .releasing)
         do {
-            try adoption(upgraded)
+            try acceptance.adoption(upgraded)
         } catch {
             upgraded.channel.close(promise: nil)
+        }
+    }
+
+    /// The connection was not upgraded after all: what an accepting route kept for it is let go.
+    public func abandon() {
+        take()?.release()
+    }
+
+    private func take() -> Acceptance? {
+        acceptance.withLock { value in
+            defer { value = nil }
+            return value
         }
     }
 

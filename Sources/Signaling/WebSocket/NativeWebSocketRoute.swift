@@ -48,9 +48,9 @@ public struct NativeWebSocketRoute: Sendable {
                 let address = ClientAddress(context.remoteAddress?.ipAddress ?? "unknown")
                 // A join token may come with the upgrade (`/ws?token=…`), for browsers that cannot set headers.
                 let token: String? = request.uri.queryParameters.get("token")
-                note.accept { upgraded in
-                    // The upgrade has happened: drop the router's reference to it (see SignalingRequestContext.webSocket).
-                    context.upgradeCompleted()
+                // Once the upgrade has happened or failed, the router's reference to it is dropped (see
+                // SignalingRequestContext.webSocket): it would keep the connection's channel alive.
+                note.accept(release: { context.upgradeCompleted() }) { upgraded in
                     try self.adopt(upgraded, address: address, token: token)
                 }
                 return .upgrade([:])

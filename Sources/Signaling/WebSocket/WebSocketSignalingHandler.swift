@@ -33,8 +33,8 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
     /// Requests that arrived while paused, in order.
     private var held: [WebSocketMessageAssembler.Outcome] = []
     private var readPending = false
-    /// A client's close frame that came while requests were held: handled after them.
-    private var heldClose: WebSocketFrame?
+    /// How the client ended while requests were held: handled after them.
+    private var heldEnd: HeldEnd?
     /// A message broke a fatal limit, or the connection is closing: no more data frames are read.
     private var stoppedReading = false
     /// A close frame went out: nothing more is written.
@@ -102,17 +102,33 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // The server allows half-closure: a client's FIN arrives as an event, not a close. Its session is not
-        // kept waiting for two heartbeats to notice.
+        // kept waiting for two heartbeats to notice, but what it sent before the FIN is handled first.
         if let event = event as? ChannelEvent, event == .inputClosed {
-            context.close(promise: nil)
+            if paused {
+                if heldEnd == nil { heldEnd = .inputClosed }
+                stoppedReading = true
+            } else {
+                context.close(promise: nil)
+            }
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // The WebSocket layer's error handler, next in line, answers decoding errors with a close frame.
+        // The WebSocket layer's error handler, before this one, has answered a decoding error with a close frame
+        // and closes the connection: nothing may follow that frame.
+        if error is NIOWebSocketError {
+            closeSent = true
+            stoppedReading = true
+        }
         logger.debug("websocket failed", metadata: ["error": "\(error)"])
         context.fireErrorCaught(error)
+    }
+
+    /// How a client ended its side: with a close frame, or with a FIN.
+    private enum HeldEnd {
+        case closeFrame(WebSocketFrame)
+        case inputClosed
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -139,7 +155,7 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         case .connectionClose:
             if paused {
                 // After the requests held before it: a join, a message, then close loses nothing.
-                heldClose = frame
+                if heldEnd == nil { heldEnd = .closeFrame(frame) }
                 stoppedReading = true
             } else {
                 receivedClose(frame, context: context)
@@ -201,9 +217,12 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         while !paused, !held.isEmpty {
             dispatch(held.removeFirst())
         }
-        if !paused, let close = heldClose {
-            heldClose = nil
-            receivedClose(close, context: context)
+        if !paused, let end = heldEnd {
+            heldEnd = nil
+            switch end {
+            case .closeFrame(let frame): receivedClose(frame, context: context)
+            case .inputClosed: context.close(promise: nil)
+            }
             return
         }
         if !paused, readPending {
