@@ -48,8 +48,8 @@ public struct EngineIORoute: Sendable {
                 context.requestContext.upgradeCompleted()
                 let closeFrames = await CloseFrameObserver.install(on: context.requestContext.channel)
                 await self.serveWebSocket(
-                    request: context.request, remoteAddress: context.requestContext.remoteAddress?.ipAddress, inbound: inbound,
-                    outbound: outbound, closeFrames: closeFrames)
+                    request: context.request, remoteAddress: context.requestContext.remoteAddress?.ipAddress,
+                    channel: context.requestContext.channel, inbound: inbound, outbound: outbound, closeFrames: closeFrames)
             })
         router.get(RouterPath(path)) { request, context -> Response in
             if request.headers[.upgrade]?.lowercased() == "websocket" {
@@ -78,7 +78,8 @@ public struct EngineIORoute: Sendable {
         if let error = checkQuery(query) { return Self.errorResponse(error) }
         guard query.get("transport") == "polling" else { return Self.errorResponse(.badRequest) }
         guard let sid = query.get("sid") else {
-            let session = await server.open(transport: .polling, remoteAddress: context.remoteAddress?.ipAddress)
+            let session = await server.open(
+                transport: .polling, remoteAddress: context.remoteAddress?.ipAddress, eventLoop: context.channel.eventLoop)
             return Self.pollingResponse([await session.handshake.packet])
         }
         guard let session = server.session(sid) else { return Self.errorResponse(.unknownSession) }
@@ -176,13 +177,13 @@ public struct EngineIORoute: Sendable {
     }
 
     private func serveWebSocket(
-        request: Request, remoteAddress: String?, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
-        closeFrames: CloseFrameObserver?
+        request: Request, remoteAddress: String?, channel: any Channel, inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter, closeFrames: CloseFrameObserver?
     ) async {
         // Bounded: a client that stops reading is closed as a slow consumer rather than growing memory.
-        let (frames, continuation) = AsyncStream.makeStream(
-            of: EngineIOPacket.self,
-            bufferingPolicy: .bufferingOldest(server.configuration.maximumQueuedPackets * (1 + server.configuration.maximumAttachments)))
+        let sink = EngineIOWebSocketSink(
+            channel: channel, outbound: outbound, traffic: traffic,
+            limit: server.configuration.maximumQueuedPackets * (1 + server.configuration.maximumAttachments))
         let session: EngineIOSession
         var upgrading = false
         if let sid = request.uri.queryParameters.get("sid") {
@@ -195,26 +196,17 @@ public struct EngineIORoute: Sendable {
             session = existing
             upgrading = true
         } else {
-            session = await server.open(transport: .webSocket, remoteAddress: remoteAddress)
-            continuation.yield(await session.handshake.packet)
-            await session.attach(webSocket: continuation)
+            session = await server.open(transport: .webSocket, remoteAddress: remoteAddress, eventLoop: channel.eventLoop)
+            sink.write([await session.handshake.packet])
+            await session.attach(webSocket: sink)
         }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [traffic] in await Self.write(frames, to: outbound, traffic: traffic) }
-            await read(
-                inbound, session: session, upgrading: upgrading, outbound: outbound, continuation: continuation,
-                closeFrames: closeFrames)
-            // Let the writer send what is queued and the close frame; cancelling it could lose both.
-            continuation.finish()
-            group.addTask { try? await Task.sleep(for: .seconds(2)) }
-            await group.next()
-            group.cancelAll()
-        }
+        await read(inbound, session: session, upgrading: upgrading, sink: sink, closeFrames: closeFrames)
+        // Returning ends the connection: the WebSocket layer closes it after its close handshake.
     }
 
     private func read(
-        _ inbound: WebSocketInboundStream, session: EngineIOSession, upgrading: Bool, outbound: WebSocketOutboundWriter,
-        continuation: AsyncStream<EngineIOPacket>.Continuation, closeFrames: CloseFrameObserver?
+        _ inbound: WebSocketInboundStream, session: EngineIOSession, upgrading: Bool, sink: EngineIOWebSocketSink,
+        closeFrames: CloseFrameObserver?
     ) async {
         var upgrading = upgrading
         var probed = false
@@ -238,10 +230,10 @@ public struct EngineIORoute: Sendable {
                     if !probed, packet == EngineIOPacket(.ping, "probe") {
                         guard await session.beginUpgrade() else { return }
                         probed = true
-                        continuation.yield(EngineIOPacket(.pong, "probe"))
+                        sink.write([EngineIOPacket(.pong, "probe")])
                     } else if probed, packet.type == .upgrade {
                         upgrading = false
-                        await session.attach(webSocket: continuation)
+                        await session.attach(webSocket: sink)
                     } else {
                         await session.abandonUpgrade()
                         return
@@ -255,28 +247,12 @@ public struct EngineIORoute: Sendable {
         }
         if upgrading {
             await session.abandonUpgrade()
+        } else if sink.overflowed {
+            await session.transportFailed("slow consumer")
         } else {
             // A close frame is the client leaving on purpose; anything else is a lost transport.
             await session.transportFailed(closeFrames?.closeFrameReceived == true ? "client close" : "transport close")
         }
-    }
-
-    private static func write(
-        _ frames: AsyncStream<EngineIOPacket>, to outbound: WebSocketOutboundWriter, traffic: SignalingTraffic?
-    ) async {
-        do {
-            for await packet in frames {
-                switch packet.webSocketFrame {
-                case .text(let text):
-                    traffic?.sent(text.utf8.count)
-                    try await outbound.write(.text(text))
-                case .binary(let bytes):
-                    traffic?.sent(bytes.count)
-                    try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
-                }
-            }
-            try await outbound.close(.normalClosure, reason: nil)
-        } catch {}
     }
 }
 

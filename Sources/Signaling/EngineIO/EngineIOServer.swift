@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// The live Engine.IO sessions of one endpoint, by sid.
@@ -15,13 +16,13 @@ public final class EngineIOServer: Sendable {
         sessions.withLock { $0[sid] }
     }
 
-    /// Opens a session on `transport` for the client at `remoteAddress` and starts its heartbeat.
-    func open(transport: EngineIOSession.Transport, remoteAddress: String?) async -> EngineIOSession {
+    /// Opens a session on `transport` for the client at `remoteAddress` and starts its heartbeat, timed on `eventLoop`.
+    func open(transport: EngineIOSession.Transport, remoteAddress: String?, eventLoop: any EventLoop) async -> EngineIOSession {
         // 120 bits, as base64url: unguessable, and JSON-safe for the `open` packet.
         let sid = SecureIdentifiers.randomBase64URL(byteCount: 15)
         let session = EngineIOSession(
             sid: sid, remoteAddress: remoteAddress, transport: transport, configuration: configuration, application: application,
-            onEnd: { [weak self] sid in self?.remove(sid) })
+            eventLoop: eventLoop, onEnd: { [weak self] sid in self?.remove(sid) })
         sessions.withLock { $0[sid] = session }
         await session.start()
         return session

@@ -1,3 +1,4 @@
+import NIOCore
 import SocketIOProtocol
 
 /// What runs on top of Engine.IO: the Socket.IO layer, or the echo of the conformance fixture.
@@ -14,7 +15,8 @@ public protocol EngineIOApplication: Sendable {
 /// One Engine.IO session: its transport, the packets waiting for it, its heartbeat.
 ///
 /// Polling sessions hold at most one pending GET (it gets every queued packet at once) and one POST;
-/// WebSocket sessions write through `webSocketFrames`. An upgrade moves a polling session to a WebSocket.
+/// WebSocket sessions write straight to the connection through an ``EngineIOWebSocketSink``. An upgrade moves a
+/// polling session to a WebSocket. The heartbeat is a timer on an event loop, not a task.
 public actor EngineIOSession {
     /// The session id (also in the `open` packet).
     public nonisolated let sid: String
@@ -23,6 +25,7 @@ public actor EngineIOSession {
     let configuration: EngineIOConfiguration
     private let application: any EngineIOApplication
     private let onEnd: @Sendable (String) async -> Void
+    private let eventLoop: any EventLoop
 
     enum Transport { case polling, webSocket }
     private(set) var transport: Transport
@@ -35,15 +38,16 @@ public actor EngineIOSession {
     /// The HTTP connection the pending GET came on.
     private var pendingPollConnection: ObjectIdentifier?
     private(set) var postInProgress = false
-    private var webSocket: AsyncStream<EngineIOPacket>.Continuation?
+    private var webSocket: EngineIOWebSocketSink?
     private var awaitingPong = false
-    private var heartbeat: Task<Void, Never>?
+    private var heartbeatTimer: Scheduled<Void>?
 
     init(
         sid: String, remoteAddress: String?, transport: Transport, configuration: EngineIOConfiguration,
-        application: any EngineIOApplication,
+        application: any EngineIOApplication, eventLoop: any EventLoop,
         onEnd: @escaping @Sendable (String) async -> Void
     ) {
+        self.eventLoop = eventLoop
         self.sid = sid
         self.remoteAddress = remoteAddress
         self.transport = transport
@@ -61,7 +65,7 @@ public actor EngineIOSession {
     }
 
     func start() async {
-        heartbeat = Task { await self.beat() }
+        scheduleHeartbeat(.ping, after: configuration.pingInterval)
         await application.opened(self)
     }
 
@@ -69,7 +73,7 @@ public actor EngineIOSession {
     public func send(_ packet: EngineIOPacket) async {
         guard !isClosed else { return }
         if transport == .webSocket, let webSocket {
-            if case .dropped = webSocket.yield(packet) { await end(reason: "slow consumer", notifyClient: false) }
+            webSocket.write([packet])
         } else if queuedCount >= configuration.maximumQueuedPackets {
             await end(reason: "slow consumer", notifyClient: true)
         } else {
@@ -184,13 +188,13 @@ public actor EngineIOSession {
     // MARK: WebSocket
 
     /// Attaches a WebSocket as this session's only transport (a WebSocket-only session, or a finished upgrade).
-    func attach(webSocket continuation: AsyncStream<EngineIOPacket>.Continuation) {
-        webSocket = continuation
+    func attach(webSocket sink: EngineIOWebSocketSink) {
+        webSocket = sink
         transport = .webSocket
         isUpgrading = false
-        for packet in queue { continuation.yield(packet) }
+        sink.write(queue)
         clearQueue()
-        if isClosed { continuation.finish() }
+        if isClosed { sink.finish() }
     }
 
     /// Whether a WebSocket may start upgrading this session.
@@ -212,35 +216,48 @@ public actor EngineIOSession {
 
     // MARK: Heartbeat and end
 
-    /// One heartbeat round: ping after `pingInterval`, end the session if no pong within `pingTimeout`.
-    /// A pong starts the next round, so pings follow pongs by `pingInterval`, as in the reference server.
-    private func beat() async {
-        do {
-            try await Task.sleep(for: configuration.pingInterval)
-            guard !isClosed else { return }
-            awaitingPong = true
-            await send(EngineIOPacket(.ping))
-            try await Task.sleep(for: configuration.pingTimeout)
-        } catch {
-            return  // a pong came and started the next round
+    /// The two steps of a heartbeat round: ping after `pingInterval`, end the session if no pong within
+    /// `pingTimeout`. A pong starts the next round, so pings follow pongs by `pingInterval`, as in the reference server.
+    private enum HeartbeatStep {
+        case ping
+        case timeout
+    }
+
+    private func scheduleHeartbeat(_ step: HeartbeatStep, after delay: Duration) {
+        heartbeatTimer?.cancel()
+        // A timer holds no stack while it waits; only its firing runs a (short) task.
+        heartbeatTimer = eventLoop.scheduleTask(in: TimeAmount(delay)) { [weak self] in
+            guard let self else { return }
+            Task { await self.heartbeat(step) }
         }
-        if awaitingPong, !isClosed { await end(reason: "ping timeout", notifyClient: false) }
+    }
+
+    private func heartbeat(_ step: HeartbeatStep) async {
+        guard !isClosed else { return }
+        switch step {
+        case .ping:
+            awaitingPong = true
+            scheduleHeartbeat(.timeout, after: configuration.pingTimeout)
+            await send(EngineIOPacket(.ping))
+        case .timeout:
+            // A pong that came meanwhile started the next round.
+            if awaitingPong { await end(reason: "ping timeout", notifyClient: false) }
+        }
     }
 
     private func pongReceived() {
         guard awaitingPong else { return }
         awaitingPong = false
-        heartbeat?.cancel()
-        heartbeat = Task { await self.beat() }
+        scheduleHeartbeat(.ping, after: configuration.pingInterval)
     }
 
     private func end(reason: String, notifyClient: Bool) async {
         guard !isClosed else { return }
         isClosed = true
-        heartbeat?.cancel()
+        heartbeatTimer?.cancel()
         if notifyClient {
             if let webSocket {
-                webSocket.yield(EngineIOPacket(.close))
+                webSocket.write([EngineIOPacket(.close)])
             } else {
                 releasePoll(with: EngineIOPacket(.close))
             }

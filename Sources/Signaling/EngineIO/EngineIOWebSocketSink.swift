@@ -1,0 +1,81 @@
+import HummingbirdWebSocket
+import NIOCore
+import NIOWebSocket
+import SocketIOProtocol
+import Synchronization
+
+/// Writes an Engine.IO session's packets as WebSocket frames straight onto the connection's event loop, with no
+/// writer task or queue of its own.
+///
+/// The bound on what waits unwritten is the one `/ws` keeps: once more than `limit` frames were written since the
+/// socket last took everything, the client is a slow consumer and its connection is closed (the session's reader
+/// then ends it).
+final class EngineIOWebSocketSink: Sendable {
+    private let channel: any Channel
+    private let outbound: WebSocketOutboundWriter
+    private let traffic: SignalingTraffic?
+    private let limit: Int
+    private let writtenSinceDrained: NIOLoopBoundBox<Int>
+    private let stopped = Atomic<Bool>(false)
+    private let overflowedFlag = Atomic<Bool>(false)
+
+    /// `outbound` is the WebSocket layer's writer, used only for the close handshake so its state machine knows.
+    init(channel: any Channel, outbound: WebSocketOutboundWriter, traffic: SignalingTraffic?, limit: Int) {
+        self.channel = channel
+        self.outbound = outbound
+        self.traffic = traffic
+        self.limit = limit
+        self.writtenSinceDrained = .makeBoxSendingValue(0, eventLoop: channel.eventLoop)
+    }
+
+    /// Whether the connection was closed because the client did not read.
+    var overflowed: Bool { overflowedFlag.load(ordering: .acquiring) }
+
+    /// Writes packets in order (each hop to the event loop keeps the callers' order).
+    func write(_ packets: [EngineIOPacket]) {
+        guard !stopped.load(ordering: .relaxed) else { return }
+        let frames = packets.map(\.webSocketFrame)
+        channel.eventLoop.execute { self.writeOnLoop(frames) }
+    }
+
+    private func writeOnLoop(_ frames: [EngineIOPacket.Payload]) {
+        guard !overflowed else { return }
+        for frame in frames {
+            let data: ByteBuffer
+            let opcode: WebSocketOpcode
+            switch frame {
+            case .text(let text):
+                data = channel.allocator.buffer(string: text)
+                opcode = .text
+            case .binary(let bytes):
+                data = channel.allocator.buffer(bytes: bytes)
+                opcode = .binary
+            }
+            traffic?.sent(data.readableBytes)
+            channel.write(WebSocketFrame(fin: true, opcode: opcode, data: data), promise: nil)
+        }
+        channel.flush()
+        let buffered = (try? channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
+        if buffered == 0 {
+            writtenSinceDrained.value = 0
+            return
+        }
+        writtenSinceDrained.value += frames.count
+        if writtenSinceDrained.value > limit {
+            overflowedFlag.store(true, ordering: .releasing)
+            stopped.store(true, ordering: .relaxed)
+            channel.close(promise: nil)
+        }
+    }
+
+    /// No more packets: after what was written, the server starts the close handshake.
+    func finish() {
+        guard !stopped.exchange(true, ordering: .relaxed) else { return }
+        let outbound = outbound
+        // Queued behind the writes already on their way to the loop; the close waits in a task of its own, as the
+        // WebSocket layer's writer may wait for the socket.
+        channel.eventLoop.execute {
+            Task { try? await outbound.close(.normalClosure, reason: nil) }
+        }
+    }
+}
