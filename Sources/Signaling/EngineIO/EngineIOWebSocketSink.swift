@@ -14,8 +14,7 @@ final class EngineIOWebSocketSink: Sendable {
     private let channel: any Channel
     private let outbound: WebSocketOutboundWriter
     private let traffic: SignalingTraffic?
-    private let limit: Int
-    private let writtenSinceDrained: NIOLoopBoundBox<Int>
+    private let bound: NIOLoopBoundBox<SlowConsumerBound>
     private let stopped = Atomic<Bool>(false)
     private let overflowedFlag = Atomic<Bool>(false)
 
@@ -24,8 +23,7 @@ final class EngineIOWebSocketSink: Sendable {
         self.channel = channel
         self.outbound = outbound
         self.traffic = traffic
-        self.limit = limit
-        self.writtenSinceDrained = .makeBoxSendingValue(0, eventLoop: channel.eventLoop)
+        self.bound = .makeBoxSendingValue(SlowConsumerBound(limit: limit), eventLoop: channel.eventLoop)
     }
 
     /// Whether the connection was closed because the client did not read.
@@ -55,13 +53,7 @@ final class EngineIOWebSocketSink: Sendable {
             channel.write(WebSocketFrame(fin: true, opcode: opcode, data: data), promise: nil)
         }
         channel.flush()
-        let buffered = (try? channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
-        if buffered == 0 {
-            writtenSinceDrained.value = 0
-            return
-        }
-        writtenSinceDrained.value += frames.count
-        if writtenSinceDrained.value > limit {
+        if bound.value.wrote(frames.count, on: channel) {
             overflowedFlag.store(true, ordering: .releasing)
             stopped.store(true, ordering: .relaxed)
             channel.close(promise: nil)

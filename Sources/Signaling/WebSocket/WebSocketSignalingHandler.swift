@@ -18,7 +18,6 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
     private let hub: SignalingHub
     private let traffic: SignalingTraffic
     private let logger: Logger
-    private let sendLimit: Int
     private let heartbeat: TimeAmount
     private let closeTimeout: TimeAmount
     private var assembler: WebSocketMessageAssembler
@@ -46,8 +45,7 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
     private var heartbeatTimer: Scheduled<Void>?
     /// The payload of the ping not answered yet.
     private var awaitedPong: ByteBuffer?
-    /// Messages written since the channel last had nothing buffered: the slow-consumer bound.
-    private var writtenSinceDrained = 0
+    private var slowConsumerBound: SlowConsumerBound
 
     init(
         hub: SignalingHub, upgraded: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, maxMessageBytes: Int, heartbeat: Duration,
@@ -56,7 +54,7 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         self.hub = hub
         self.upgraded = upgraded
         self.traffic = hub.traffic
-        self.sendLimit = hub.sendLimit
+        self.slowConsumerBound = SlowConsumerBound(limit: hub.sendLimit)
         self.heartbeat = TimeAmount(heartbeat)
         self.closeTimeout = TimeAmount(closeTimeout)
         self.logger = logger
@@ -249,13 +247,7 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         let text = context.channel.allocator.buffer(string: message.json)
         traffic.sent(text.readableBytes)
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: text)), promise: nil)
-        let buffered = (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
-        if buffered == 0 {
-            writtenSinceDrained = 0
-        } else if counts {
-            writtenSinceDrained += 1
-            if writtenSinceDrained > sendLimit { dropSlowConsumer(context: context) }
-        }
+        if slowConsumerBound.wrote(1, counts: counts, on: context.channel) { dropSlowConsumer(context: context) }
     }
 
     private func dropSlowConsumer(context: ChannelHandlerContext) {
@@ -263,7 +255,7 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
             "closing slow consumer",
             metadata: [
                 "sig.connection": "\(connection.map { "\($0)" } ?? "-")", "sig.code": "\(SignalingErrorCode.slowConsumer.rawValue)",
-                "sig.limit": "\(sendLimit)",
+                "sig.limit": "\(slowConsumerBound.limit)",
             ])
         droppedAsSlow = true
         let error = SignalingError(.slowConsumer, "messages were not read fast enough")
