@@ -116,14 +116,16 @@ def test_stored_user_relays_and_leaves_an_allocation_record(backend, tmp_path, p
         before = http_get(port, "/metrics")[1]
         flags = ["-n", "50", "-m", "1", "-l", "170", "-X", "-g", "-e", "127.0.0.1", "-r", str(peer.port), "-p", str(server.port)]
         result = run_uclient([*flags, "-u", "carol", "-w", "carolpw", "127.0.0.1"])
-        assert result.completed and result.sent > 0 and result.received == result.sent, result.describe()
+        assert result.completed and result.sent > 0 and result.received == result.sent, \
+            f"{result.describe()}\n--- server warnings ---\n{server.warnings()}"
         # A user that is not stored is refused, and one added while the server runs is picked up (within 5 s).
         refused = run_uclient([*flags, "-u", "erin", "-w", "erinpw", "127.0.0.1"], timeout=20)
         assert not refused.completed, refused.describe()
         cli("user", "add", "erin", "--realm", REALM, "--password", "erinpw", *db)
         time.sleep(6)
         admitted = run_uclient([*flags, "-u", "erin", "-w", "erinpw", "127.0.0.1"])
-        assert admitted.completed and admitted.sent > 0 and admitted.received == admitted.sent, admitted.describe()
+        assert admitted.completed and admitted.sent > 0 and admitted.received == admitted.sent, \
+            f"{admitted.describe()}\n--- server warnings ---\n{server.warnings()}"
 
         after = http_get(port, "/metrics")[1]
         assert metric(after, "switchboard_stun_messages_total") > metric(before, "switchboard_stun_messages_total")

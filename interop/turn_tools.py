@@ -220,6 +220,10 @@ class TurnServer:
         except OSError:
             return ""
 
+    def warnings(self) -> str:
+        """The server's warning and error lines: what a failed assertion should show besides the client's output."""
+        return "\n".join(line for line in self.log().splitlines() if re.search(r" (warning|error|critical) ", line))
+
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log().splitlines()[-lines:])
 
