@@ -31,11 +31,15 @@ public struct EngineIOPacket: Hashable, Sendable {
         self.payload = .text(text)
     }
 
+    /// A `message` carrying `payload`.
+    public init(message payload: Payload) {
+        self.type = .message
+        self.payload = payload
+    }
+
     /// A `message` carrying bytes.
     public static func binaryMessage(_ bytes: [UInt8]) -> EngineIOPacket {
-        var packet = EngineIOPacket(.message)
-        packet.payload = .binary(bytes)
-        return packet
+        EngineIOPacket(message: .binary(bytes))
     }
 
     /// The text data, if any.

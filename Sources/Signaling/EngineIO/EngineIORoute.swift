@@ -196,7 +196,8 @@ public struct EngineIORoute: Sendable {
             session = existing
             upgrading = true
         } else {
-            session = await server.open(transport: .webSocket, remoteAddress: remoteAddress, eventLoop: channel.eventLoop)
+            session = await server.open(
+                transport: .webSocket, remoteAddress: remoteAddress, eventLoop: channel.eventLoop, webSocket: sink)
             sink.write([await session.handshake.packet])
             await session.attach(webSocket: sink)
         }

@@ -17,12 +17,16 @@ public final class EngineIOServer: Sendable {
     }
 
     /// Opens a session on `transport` for the client at `remoteAddress` and starts its heartbeat, timed on `eventLoop`.
-    func open(transport: EngineIOSession.Transport, remoteAddress: String?, eventLoop: any EventLoop) async -> EngineIOSession {
+    /// `webSocket` is the connection of a session that opens on a WebSocket.
+    func open(
+        transport: EngineIOSession.Transport, remoteAddress: String?, eventLoop: any EventLoop,
+        webSocket: EngineIOWebSocketSink? = nil
+    ) async -> EngineIOSession {
         // 120 bits, as base64url: unguessable, and JSON-safe for the `open` packet.
         let sid = SecureIdentifiers.randomBase64URL(byteCount: 15)
         let session = EngineIOSession(
             sid: sid, remoteAddress: remoteAddress, transport: transport, configuration: configuration, application: application,
-            eventLoop: eventLoop, onEnd: { [weak self] sid in self?.remove(sid) })
+            eventLoop: eventLoop, openedOnWebSocket: webSocket, onEnd: { [weak self] sid in self?.remove(sid) })
         sessions.withLock { $0[sid] = session }
         await session.start()
         return session

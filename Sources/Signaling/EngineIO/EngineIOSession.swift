@@ -22,6 +22,9 @@ public actor EngineIOSession {
     public nonisolated let sid: String
     /// The client's IP address, as the TCP connection that opened the session saw it.
     public nonisolated let remoteAddress: String?
+    /// The WebSocket a WebSocket-only session opened on; such a session never changes transport, so its application
+    /// may write to it directly, in order with the session's own writes. `nil` for a session that opened polling.
+    nonisolated let openedOnWebSocket: EngineIOWebSocketSink?
     let configuration: EngineIOConfiguration
     private let application: any EngineIOApplication
     private let onEnd: @Sendable (String) async -> Void
@@ -44,10 +47,11 @@ public actor EngineIOSession {
 
     init(
         sid: String, remoteAddress: String?, transport: Transport, configuration: EngineIOConfiguration,
-        application: any EngineIOApplication, eventLoop: any EventLoop,
+        application: any EngineIOApplication, eventLoop: any EventLoop, openedOnWebSocket: EngineIOWebSocketSink? = nil,
         onEnd: @escaping @Sendable (String) async -> Void
     ) {
         self.eventLoop = eventLoop
+        self.openedOnWebSocket = openedOnWebSocket
         self.sid = sid
         self.remoteAddress = remoteAddress
         self.transport = transport
@@ -85,9 +89,7 @@ public actor EngineIOSession {
 
     /// Queues a `message`.
     public func send(message payload: EngineIOPacket.Payload) async {
-        var packet = EngineIOPacket(.message)
-        packet.payload = payload
-        await send(packet)
+        await send(EngineIOPacket(message: payload))
     }
 
     /// Ends the session (the application's way to close it).

@@ -22,22 +22,31 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
     private let logger: Logger
     private let sockets = Mutex<[String: SignalingSocket]>([:])
 
-    /// One socket's hub connection and vocabulary.
+    /// One socket's hub connection, vocabulary and way out.
     final class SignalingSocket: Sendable {
+        /// How hub messages reach the client.
+        enum WayOut {
+            /// Written straight to the WebSocket the session opened on.
+            case webSocket(SocketIOWebSocketConnection)
+            /// Queued for a writer task (polling, or a session that may upgrade).
+            case outbox(Outbox)
+        }
+
         let connection: ConnectionID
         let session: SessionID
-        let outbox: Outbox
-        private let vocabularyState = Mutex(SocketIOVocabulary.codelab)
+        let wayOut: WayOut
+        let vocabularyCell: SocketIOVocabularyCell
 
-        init(connection: ConnectionID, session: SessionID, outbox: Outbox) {
+        init(connection: ConnectionID, session: SessionID, wayOut: WayOut, vocabulary: SocketIOVocabularyCell) {
             self.connection = connection
             self.session = session
-            self.outbox = outbox
+            self.wayOut = wayOut
+            self.vocabularyCell = vocabulary
         }
 
         var vocabulary: SocketIOVocabulary {
-            get { vocabularyState.withLock { $0 } }
-            set { vocabularyState.withLock { $0 = newValue } }
+            get { vocabularyCell.value }
+            set { vocabularyCell.value = newValue }
         }
     }
 
@@ -55,21 +64,41 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
 
     public func admit(namespace: String, auth: JSONValue?, session: EngineIOSession) async -> SocketIOAdmission {
         // A join token travels in the CONNECT packet's auth payload: `io({auth: {token}})`.
-        let (connection, outbox) = await hub.open(
-            address: ClientAddress(session.remoteAddress ?? "unknown"), transport: .socketIO, joinToken: auth?["token"]?.stringValue)
+        let address = ClientAddress(session.remoteAddress ?? "unknown")
+        let token = auth?["token"]?.stringValue
+        let vocabulary = SocketIOVocabularyCell()
+        let connection: ConnectionID
+        let wayOut: SignalingSocket.WayOut
+        if let webSocket = session.openedOnWebSocket {
+            let direct = SocketIOWebSocketConnection(
+                webSocket: webSocket, session: session, vocabulary: vocabulary, holdLimit: hub.sendLimit)
+            connection = await hub.open(address: address, transport: .socketIO, joinToken: token, sink: direct)
+            wayOut = .webSocket(direct)
+        } else {
+            let outbox: Outbox
+            (connection, outbox) = await hub.open(address: address, transport: .socketIO, joinToken: token)
+            wayOut = .outbox(outbox)
+        }
         guard let id = await hub.session(for: connection) else {
-            // The hub refused the session (its session limit); it already queued the error on the outbox.
+            // The hub refused the session (its session limit); the error it queued is never written.
             await hub.ended(connection, clean: true)
             return .refuse(message: "the server is at its session limit; try again later")
         }
         // The socket id is the hub session id, so `joined(room, id)` names the client as `socket.id` does.
-        sockets.withLock { $0[id.rawValue] = SignalingSocket(connection: connection, session: id, outbox: outbox) }
+        sockets.withLock {
+            $0[id.rawValue] = SignalingSocket(connection: connection, session: id, wayOut: wayOut, vocabulary: vocabulary)
+        }
         return .accept(socketID: id.rawValue)
     }
 
     public func connected(_ socket: SocketIOSocket, auth: JSONValue?) async {
         guard let state = sockets.withLock({ $0[socket.id] }) else { return }
-        Task { await self.write(state, to: socket) }
+        switch state.wayOut {
+        case .webSocket(let direct):
+            direct.connected(namespace: socket.namespace, hubSession: state.session)
+        case .outbox(let outbox):
+            Task { await self.write(outbox, state: state, to: socket) }
+        }
     }
 
     public func disconnected(_ socket: SocketIOSocket, reason: String) async {
@@ -173,64 +202,22 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
 
     // MARK: Hub messages to events
 
-    private func write(_ state: SignalingSocket, to socket: SocketIOSocket) async {
-        let outbox = state.outbox
-        // The last `joined`, so a join's ack can carry the room, id and peers.
-        var lastJoined: ServerMessage?
+    /// The writer task of a socket whose messages wait in an outbox (polling, or a session that may upgrade).
+    private func write(_ outbox: Outbox, state: SignalingSocket, to socket: SocketIOSocket) async {
+        var translation = SocketIOHubTranslation(namespace: socket.namespace, session: state.session)
+        let slowConsumer = SignalingError(.slowConsumer, "messages were not read fast enough")
         for await item in outbox.items {
-            if outbox.isAborted {
-                await close(socket, error: SignalingError(.slowConsumer, "messages were not read fast enough"))
-                return
-            }
-            switch item {
-            case .message(let outbound):
-                switch outbound.message {
-                case .joined:
-                    lastJoined = outbound.message
-                    await emit(outbound.message, state: state, to: socket)
-                case .error(let error) where error.code.isFatal && error.requestID != nil:
-                    // A fatal error ends the connection before the request's ack item: answer the ack here.
-                    if case .integer(let id)? = error.requestID, let ackID = UInt64(exactly: id) {
-                        await socket.ack(ackID, [error.ackArgument])
-                    }
-                default:
-                    await emit(outbound.message, state: state, to: socket)
-                }
-            case .replay(let messages):
-                for outbound in messages { await emit(outbound.message, state: state, to: socket) }
-            case .acknowledge(let acknowledgement):
-                // `full` is an event in both vocabularies, whether or not the client asked for an ack.
-                if let full = acknowledgement.replies.first, case .full = full {
-                    await emit(full, state: state, to: socket)
-                }
-                if case .integer(let id)? = acknowledgement.requestID, let ackID = UInt64(exactly: id) {
-                    let joined = acknowledgement.requestType == "join" ? lastJoined : nil
-                    await socket.ack(ackID, [acknowledgement.argument(joined: joined)])
-                }
-            case .close:
-                // The hub queued the error itself just before.
-                await close(socket, error: nil)
+            if outbox.isAborted { break }
+            let (packets, closes) = translation.packets(for: item, vocabulary: state.vocabulary)
+            for packet in packets { await socket.send(packet) }
+            if closes {
+                await socket.session.close()
                 return
             }
             outbox.didWrite()
         }
-        if outbox.isAborted {
-            await close(socket, error: SignalingError(.slowConsumer, "messages were not read fast enough"))
-        }
-    }
-
-    private func emit(_ message: ServerMessage, state: SignalingSocket, to socket: SocketIOSocket) async {
-        for emission in state.vocabulary.emissions(for: message, me: state.session) {
-            let (arguments, attachments) = SocketIOBinaryEmbedding.extract(emission.arguments)
-            await socket.emit(emission.event, arguments, attachments: attachments)
-        }
-    }
-
-    /// The hub closed the connection: the client gets the error, then the server's DISCONNECT, then the
-    /// Engine.IO session ends (as the reference server's `socket.disconnect(true)`).
-    private func close(_ socket: SocketIOSocket, error: SignalingError?) async {
-        if let error { await socket.emit("error", [error.jsonObject]) }
-        await socket.send(SocketIOPacket(.disconnect, namespace: socket.namespace))
+        guard outbox.isAborted else { return }
+        for packet in translation.closing(error: slowConsumer) { await socket.send(packet) }
         await socket.session.close()
     }
 }

@@ -28,8 +28,7 @@ public struct SocketIOSocket: Sendable, Hashable {
     }
 
     func send(_ packet: SocketIOPacket) async {
-        await session.send(message: .text(packet.encoded))
-        for attachment in packet.attachments { await session.send(message: .binary(attachment)) }
+        for message in packet.engineIOPackets { await session.send(message) }
     }
 }
 

@@ -1,0 +1,97 @@
+import SignalingCore
+import SocketIOProtocol
+import Synchronization
+
+/// A Socket.IO socket's way out when its Engine.IO session opened on a WebSocket: the hub's messages are translated
+/// and written onto the connection's event loop as they come, with no outbox and no writer task.
+///
+/// The bound is the WebSocket sink's (frames written since the socket last drained). Until the namespace has
+/// answered the client's CONNECT, what the hub sends is held, so the client sees its CONNECT answer first.
+final class SocketIOWebSocketConnection: ConnectionSink {
+    private struct State {
+        /// Set once the CONNECT was answered (the hub session is known then).
+        var translation: SocketIOHubTranslation?
+        /// What came before the CONNECT was answered.
+        var held: [Outbox.Item] = []
+        /// Closed or finished: nothing more is written.
+        var ended = false
+    }
+
+    private let webSocket: EngineIOWebSocketSink
+    private let session: EngineIOSession
+    private let vocabulary: SocketIOVocabularyCell
+    private let holdLimit: Int
+    private let state = Mutex(State())
+
+    /// `holdLimit` bounds what may wait for the CONNECT answer, as an outbox would.
+    init(webSocket: EngineIOWebSocketSink, session: EngineIOSession, vocabulary: SocketIOVocabularyCell, holdLimit: Int) {
+        self.webSocket = webSocket
+        self.session = session
+        self.vocabulary = vocabulary
+        self.holdLimit = holdLimit
+    }
+
+    /// The CONNECT of `namespace` was answered for hub session `hubSession`: what was held goes out, and everything
+    /// after it goes out as it comes.
+    func connected(namespace: String, hubSession: SessionID) {
+        state.withLock { state in
+            guard state.translation == nil, !state.ended else { return }
+            state.translation = SocketIOHubTranslation(namespace: namespace, session: hubSession)
+            let held = state.held
+            state.held = []
+            for item in held where !state.ended { write(item, state: &state) }
+        }
+    }
+
+    func send(_ message: OutboundMessage) -> Bool { deliver(.message(message)) }
+
+    func replay(_ messages: [OutboundMessage]) -> Bool { deliver(.replay(messages)) }
+
+    func acknowledge(_ acknowledgement: Outbox.Acknowledgement) -> Bool { deliver(.acknowledge(acknowledgement)) }
+
+    func close(_ error: SignalingError?) { _ = deliver(.close(error)) }
+
+    func finish() {
+        state.withLock { state in
+            state.ended = true
+            state.held = []
+        }
+    }
+
+    /// The namespace learns this from the hub's answer to the request.
+    func closedByOwnRequest() {}
+
+    private func deliver(_ item: Outbox.Item) -> Bool {
+        state.withLock { state in
+            guard !state.ended else { return true }
+            guard state.translation != nil else {
+                state.held.append(item)
+                return state.held.count <= holdLimit
+            }
+            write(item, state: &state)
+            return !webSocket.overflowed
+        }
+    }
+
+    /// Under the lock, so writes reach the event loop in the order the hub made them.
+    private func write(_ item: Outbox.Item, state: inout State) {
+        guard let (packets, closes) = state.translation?.packets(for: item, vocabulary: vocabulary.value) else { return }
+        webSocket.write(packets.flatMap(\.engineIOPackets))
+        guard closes else { return }
+        state.ended = true
+        // Ending the session is the actor's to do; it follows the DISCONNECT written just now.
+        let session = session
+        Task { await session.close() }
+    }
+}
+
+/// A socket's vocabulary, shared by the namespace (which sets it from the client's join event) and the socket's way
+/// out (which reads it for every message).
+final class SocketIOVocabularyCell: Sendable {
+    private let state = Mutex(SocketIOVocabulary.codelab)
+
+    var value: SocketIOVocabulary {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
+    }
+}
