@@ -10,7 +10,8 @@ public final class SignalingEdgeWork: Sendable {
     private let jobs: AsyncStream<Job>
     private let continuation: AsyncStream<Job>.Continuation
 
-    init() {
+    /// Creates an empty queue; ``run()`` runs its jobs.
+    public init() {
         (jobs, continuation) = AsyncStream.makeStream(of: Job.self, bufferingPolicy: .unbounded)
     }
 

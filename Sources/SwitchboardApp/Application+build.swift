@@ -107,7 +107,8 @@ public func buildApplication(
     engineIO.maxPayload = min(
         engineIO.maxPayload, SwitchboardConfiguration.webSocketFrameLimit(maxMessageBytes: configuration.maxMessageBytes))
     EngineIORoute(
-        server: EngineIOServer(configuration: engineIO, application: socketIO), origins: origins, traffic: hub.traffic, logger: logger
+        server: EngineIOServer(configuration: engineIO, application: socketIO), work: hub.edgeWork, origins: origins,
+        traffic: hub.traffic, closeTimeout: configuration.webSocketCloseTimeout, logger: logger
     )
     .register(on: router, path: "/socket.io")
     let turnServer = turnSettings.map {

@@ -15,19 +15,12 @@ import TURNServer
 /// one that has not completed its TLS handshake and first request head within the handshake timeout is closed, and
 /// a kept-alive one waits at most the HTTP idle timeout for its next request head.
 ///
-/// Each connection carries a ``NativeUpgradeNote``: a WebSocket upgrade the `/ws` route accepted is handed to it on the
-/// event loop as the upgrade completes, and the connection's task then ends.
+/// Its connections are ``AdoptingWebSocketChannel``'s: a WebSocket upgrade a signaling route accepted is served on
+/// the event loop, and the connection's task then ends.
 struct GuardedHTTPChannel: ServerChildChannel {
-    /// The upgrade result, and the note the `/ws` route leaves when it takes the connection.
-    struct Value: ServerChildChannelValue {
-        let base: HTTP1WebSocketUpgradeChannel.Value
-        let note: NativeUpgradeNote
-        /// Completes when the first request was upgraded, or not.
-        let upgrade: EventLoopFuture<Void>
-        var channel: any Channel { base.channel }
-    }
+    typealias Value = AdoptingWebSocketChannel.Value
 
-    let base: HTTP1WebSocketUpgradeChannel
+    let base: AdoptingWebSocketChannel
     let certificates: TLSContextSource?
     let guardian: ConnectionGuard
     let listener: GuardedListener
@@ -46,29 +39,13 @@ struct GuardedHTTPChannel: ServerChildChannel {
             try sync.addHandler(WebSocketFramingGuard(guard: guardian, listener: listener, logger: logger))
         }.flatMap {
             base.setup(channel: channel, logger: logger)
-        }.flatMapThrowing { value in
-            let sync = channel.pipeline.syncOperations
-            let note = NativeUpgradeNote()
-            try sync.addHandler(note)
-            let upgrader = try sync.handler(type: NIOTypedHTTPServerUpgradeHandler<HTTP1WebSocketUpgradeChannel.UpgradeResult>.self)
-            let upgrade = upgrader.upgradeResultFuture
-            // Runs on the loop as the upgrade completes, before the frames that came with it are passed on.
-            upgrade.whenComplete { result in
-                if case .success(.websocket(let upgraded, _, _)) = result { note.adopt(upgraded) } else { note.abandon() }
-                channel.pipeline.syncOperations.removeHandler(note, promise: nil)
-            }
-            return Value(base: value, note: note, upgrade: upgrade.map { _ in () })
         }
     }
 
     func handle(value: Value, logger: Logger) async {
-        _ = try? await value.upgrade.get()
-        if value.note.wasAdopted {
-            return  // the `/ws` route serves it on the event loop, with no task
-        }
         var logger = logger
         logger.handler = ClosedBeforeFirstRequestLogFilter(base: logger.handler)
-        await base.handle(value: value.base, logger: logger)
+        await base.handle(value: value, logger: logger)
     }
 }
 
@@ -170,8 +147,9 @@ extension HTTPServerBuilder {
             ws: webSocket)
         return HTTPServerBuilder { responder in
             GuardedHTTPChannel(
-                base: HTTP1WebSocketUpgradeChannel(
-                    responder: responder, webSocketResponder: webSocketResponder, configuration: configuration),
+                base: AdoptingWebSocketChannel(
+                    base: HTTP1WebSocketUpgradeChannel(
+                        responder: responder, webSocketResponder: webSocketResponder, configuration: configuration)),
                 certificates: certificates, guardian: guardian, listener: listener)
         }
     }

@@ -31,18 +31,24 @@ struct ConformanceFixture: AsyncParsableCommand {
         engineIO.maxPayload = 1_000_000
         engineIO.corsOrigins = ["*"]
         let router = Router(context: SignalingRequestContext.self)
-        EngineIORoute(server: EngineIOServer(configuration: engineIO, application: EchoApplication()), logger: logger)
+        // What the WebSockets hand to their sessions runs here, beside the server.
+        let work = SignalingEdgeWork()
+        EngineIORoute(server: EngineIOServer(configuration: engineIO, application: EchoApplication()), work: work, logger: logger)
             .register(on: router, path: "/engine.io")
         let socketIO = SocketIOServer(
             namespaces: ["/": FixtureNamespace(), "/custom": FixtureNamespace()], connectTimeout: .milliseconds(1000))
-        EngineIORoute(server: EngineIOServer(configuration: engineIO, application: socketIO), logger: logger)
+        EngineIORoute(server: EngineIOServer(configuration: engineIO, application: socketIO), work: work, logger: logger)
             .register(on: router, path: "/socket.io")
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 21))),
+            server: .adoptingWebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 21))),
             configuration: .init(address: .hostname(host, port: port), serverName: "socketio-conformance-fixture"),
             logger: logger)
-        try await app.runService()
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await work.run() }
+            defer { work.finish() }
+            try await app.runService()
+        }
     }
 }
 

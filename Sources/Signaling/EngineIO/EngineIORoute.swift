@@ -6,16 +6,28 @@ import NIOWebSocket
 import SocketIOProtocol
 
 /// Engine.IO v4 over HTTP long-polling and WebSocket at one path (`/engine.io/`, `/socket.io/`).
+///
+/// A WebSocket is taken over from the HTTP server's connection task as its upgrade completes (the server's connections
+/// must be ``AdoptingWebSocketChannel``'s): an ``EngineIOWebSocketHandler`` serves it on its event loop.
 public struct EngineIORoute: Sendable {
     let server: EngineIOServer
+    let work: SignalingEdgeWork
     let origins: OriginPolicy
     let traffic: SignalingTraffic?
+    let closeTimeout: Duration
     let logger: Logger
 
-    public init(server: EngineIOServer, origins: OriginPolicy = .init(), traffic: SignalingTraffic? = nil, logger: Logger) {
+    /// Creates the route. `work` runs what a WebSocket hands to its session (someone must run it); a client that
+    /// does not answer a close frame within `closeTimeout` is disconnected.
+    public init(
+        server: EngineIOServer, work: SignalingEdgeWork, origins: OriginPolicy = .init(), traffic: SignalingTraffic? = nil,
+        closeTimeout: Duration = .seconds(5), logger: Logger
+    ) {
+        self.server = server
+        self.work = work
         self.origins = origins
         self.traffic = traffic
-        self.server = server
+        self.closeTimeout = closeTimeout
         self.logger = logger
     }
 
@@ -43,13 +55,10 @@ public struct EngineIORoute: Sendable {
     /// Adds GET, POST and OPTIONS at `path` (the router matches it with or without a trailing slash).
     public func register(on router: Router<SignalingRequestContext>, path: String) {
         let upgrade = WebSocketUpgradeMiddleware<SignalingRequestContext>(
-            shouldUpgrade: { request, _ in try self.shouldUpgrade(request) },
-            onUpgrade: { inbound, outbound, context in
+            shouldUpgrade: { request, context in try await self.shouldUpgrade(request, context: context) },
+            onUpgrade: { _, _, context in
+                // Not reached: the note hands every accepted upgrade to `adopt` instead.
                 context.requestContext.upgradeCompleted()
-                let closeFrames = await CloseFrameObserver.install(on: context.requestContext.channel)
-                await self.serveWebSocket(
-                    request: context.request, remoteAddress: context.requestContext.remoteAddress?.ipAddress,
-                    channel: context.requestContext.channel, inbound: inbound, outbound: outbound, closeFrames: closeFrames)
             })
         router.get(RouterPath(path)) { request, context -> Response in
             if request.headers[.upgrade]?.lowercased() == "websocket" {
@@ -165,104 +174,43 @@ public struct EngineIORoute: Sendable {
 
     // MARK: WebSocket
 
-    private func shouldUpgrade(_ request: Request) throws -> RouterShouldUpgrade {
+    private func shouldUpgrade(_ request: Request, context: SignalingRequestContext) async throws -> RouterShouldUpgrade {
         try origins.check(request, logger: logger)
         let query = request.uri.queryParameters
         if let error = checkQuery(query) { throw HTTPError(.badRequest, message: error.message) }
         guard query.get("transport") == "websocket" else { throw HTTPError(.badRequest, message: HandshakeError.badRequest.message) }
-        if let sid = query.get("sid"), server.session(sid) == nil {
+        let sid = query.get("sid")
+        if let sid, server.session(sid) == nil {
             throw HTTPError(.badRequest, message: HandshakeError.unknownSession.message)
+        }
+        // The connection is taken over on its event loop as the upgrade completes (see NativeUpgradeNote).
+        guard let note = try? await context.channel.pipeline.handler(type: NativeUpgradeNote.self).get() else {
+            logger.error("engine.io websocket upgrade refused: the connection cannot be handed to the route")
+            return .dontUpgrade
+        }
+        let remoteAddress = context.remoteAddress?.ipAddress
+        // Once the upgrade has happened or failed, the router's reference to it is dropped (see
+        // SignalingRequestContext.webSocket): it would keep the connection's channel alive.
+        note.accept(release: { context.upgradeCompleted() }) { upgraded in
+            try self.adopt(upgraded, sid: sid, remoteAddress: remoteAddress)
         }
         return .upgrade([:])
     }
 
-    private func serveWebSocket(
-        request: Request, remoteAddress: String?, channel: any Channel, inbound: WebSocketInboundStream,
-        outbound: WebSocketOutboundWriter, closeFrames: CloseFrameObserver?
-    ) async {
+    /// Puts the Engine.IO handler on an upgraded connection; on its event loop, before any frame is read.
+    private func adopt(
+        _ upgraded: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, sid: String?, remoteAddress: String?
+    ) throws {
+        let channel = upgraded.channel
+        let operations = channel.pipeline.syncOperations
+        let handler = EngineIOWebSocketHandler(
+            server: server, work: work, upgraded: upgraded, traffic: traffic, closeTimeout: closeTimeout, logger: logger)
+        let decoder = try operations.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
+        try operations.addHandler(handler, position: .after(decoder))
         // Bounded: a client that stops reading is closed as a slow consumer rather than growing memory.
         let sink = EngineIOWebSocketSink(
-            channel: channel, outbound: outbound, traffic: traffic,
+            channel: channel, traffic: traffic,
             limit: server.configuration.maximumQueuedPackets * (1 + server.configuration.maximumAttachments))
-        let session: EngineIOSession
-        var upgrading = false
-        if let sid = request.uri.queryParameters.get("sid") {
-            // Only a polling session that is not already upgrading may upgrade; any other WebSocket naming
-            // the sid (a second one, or one after the upgrade) is closed.
-            guard let existing = server.session(sid), await existing.canUpgrade else {
-                try? await outbound.close(.normalClosure, reason: nil)
-                return
-            }
-            session = existing
-            upgrading = true
-        } else {
-            session = await server.open(
-                transport: .webSocket, remoteAddress: remoteAddress, eventLoop: channel.eventLoop, webSocket: sink)
-            sink.write([await session.handshake.packet])
-            await session.attach(webSocket: sink)
-        }
-        await read(inbound, session: session, upgrading: upgrading, sink: sink, closeFrames: closeFrames)
-        // Returning ends the connection: the WebSocket layer closes it after its close handshake.
-    }
-
-    private func read(
-        _ inbound: WebSocketInboundStream, session: EngineIOSession, upgrading: Bool, sink: EngineIOWebSocketSink,
-        closeFrames: CloseFrameObserver?
-    ) async {
-        var upgrading = upgrading
-        var probed = false
-        do {
-            for try await message in inbound.messages(maxSize: server.configuration.maxPayload) {
-                let packet: EngineIOPacket
-                traffic?.received(message.byteCount)
-                switch message {
-                case .text(let text):
-                    do {
-                        packet = try EngineIOPacket(parsing: Substring(text), allowBase64: false)
-                    } catch {
-                        if !upgrading { await session.transportFailed("parse error") }
-                        return
-                    }
-                case .binary(let buffer):
-                    packet = EngineIOPacket(binaryFrame: Array(buffer.readableBytesView))
-                }
-                if upgrading {
-                    // The upgrade handshake: 2probe → 3probe (the pending GET gets a noop), then 5.
-                    if !probed, packet == EngineIOPacket(.ping, "probe") {
-                        guard await session.beginUpgrade() else { return }
-                        probed = true
-                        sink.write([EngineIOPacket(.pong, "probe")])
-                    } else if probed, packet.type == .upgrade {
-                        upgrading = false
-                        await session.attach(webSocket: sink)
-                    } else {
-                        await session.abandonUpgrade()
-                        return
-                    }
-                    continue
-                }
-                guard await session.receive([packet]) else { return }
-            }
-        } catch {
-            logger.debug("engine.io websocket read failed", metadata: ["error": "\(error)"])
-        }
-        if upgrading {
-            await session.abandonUpgrade()
-        } else if sink.overflowed {
-            await session.transportFailed("slow consumer")
-        } else {
-            // A close frame is the client leaving on purpose; anything else is a lost transport.
-            await session.transportFailed(closeFrames?.closeFrameReceived == true ? "client close" : "transport close")
-        }
-    }
-}
-
-extension WebSocketMessage {
-    /// The message's size on the wire, before framing.
-    var byteCount: Int {
-        switch self {
-        case .text(let text): return text.utf8.count
-        case .binary(let buffer): return buffer.readableBytes
-        }
+        handler.start(sid: sid, remoteAddress: remoteAddress, sink: sink)
     }
 }

@@ -1,4 +1,3 @@
-import HummingbirdWebSocket
 import NIOCore
 import NIOWebSocket
 import SocketIOProtocol
@@ -8,20 +7,18 @@ import Synchronization
 /// writer task or queue of its own.
 ///
 /// The bound on what waits unwritten is the one `/ws` keeps: once more than `limit` frames were written since the
-/// socket last took everything, the client is a slow consumer and its connection is closed (the session's reader
-/// then ends it).
+/// socket last took everything, the client is a slow consumer and its connection is closed (the connection's
+/// ``EngineIOWebSocketHandler`` then ends the session).
 final class EngineIOWebSocketSink: Sendable {
     private let channel: any Channel
-    private let outbound: WebSocketOutboundWriter
     private let traffic: SignalingTraffic?
     private let bound: NIOLoopBoundBox<SlowConsumerBound>
     private let stopped = Atomic<Bool>(false)
     private let overflowedFlag = Atomic<Bool>(false)
 
-    /// `outbound` is the WebSocket layer's writer, used only for the close handshake so its state machine knows.
-    init(channel: any Channel, outbound: WebSocketOutboundWriter, traffic: SignalingTraffic?, limit: Int) {
+    /// Writes to `channel`, whose ``EngineIOWebSocketHandler`` runs the close handshake.
+    init(channel: any Channel, traffic: SignalingTraffic?, limit: Int) {
         self.channel = channel
-        self.outbound = outbound
         self.traffic = traffic
         self.bound = .makeBoxSendingValue(SlowConsumerBound(limit: limit), eventLoop: channel.eventLoop)
     }
@@ -63,11 +60,10 @@ final class EngineIOWebSocketSink: Sendable {
     /// No more packets: after what was written, the server starts the close handshake.
     func finish() {
         guard !stopped.exchange(true, ordering: .relaxed) else { return }
-        let outbound = outbound
-        // Queued behind the writes already on their way to the loop; the close waits in a task of its own, as the
-        // WebSocket layer's writer may wait for the socket.
+        // Queued behind the writes already on their way to the loop.
+        let channel = channel
         channel.eventLoop.execute {
-            Task { try? await outbound.close(.normalClosure, reason: nil) }
+            channel.triggerUserOutboundEvent(EngineIOWebSocketHandler.CloseRequest(), promise: nil)
         }
     }
 }

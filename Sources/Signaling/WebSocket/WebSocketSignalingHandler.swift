@@ -287,10 +287,8 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         guard !closeSent else { return }
         closeSent = true
         stoppedReading = true
-        var data = context.channel.allocator.buffer(capacity: 2 + (reason?.utf8.count ?? 0))
-        data.write(webSocketErrorCode: code)
-        if let reason { data.writeString(reason) }
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: nil)
+        let frame = WebSocketCloseFrames.close(code, reason: reason, allocator: context.channel.allocator)
+        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
         context.eventLoop.assumeIsolated().scheduleTask(in: closeTimeout) { [self] in
             self.context?.close(promise: nil)
         }
@@ -300,31 +298,11 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         closeReceived = true
         stoppedReading = true
         if !closeSent {
-            // Echo the client's status code (RFC 6455 §5.5.1), or answer 1002 for one a close frame may not carry.
             closeSent = true
-            var data = frame.unmaskedData
-            var reply = context.channel.allocator.buffer(capacity: 2)
-            switch data.readableBytes {
-            case 0:
-                break
-            case 1:
-                reply.write(webSocketErrorCode: .protocolError)
-            default:
-                let code = data.readInteger(as: UInt16.self)!
-                reply.writeInteger(Self.isSendable(closeCode: code) ? code : UInt16(webSocketErrorCode: .protocolError))
-            }
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)), promise: nil)
+            context.writeAndFlush(
+                wrapOutboundOut(WebSocketCloseFrames.reply(to: frame, allocator: context.channel.allocator)), promise: nil)
         }
         context.close(promise: nil)
-    }
-
-    /// Whether an endpoint may put `code` in a close frame (RFC 6455 §7.4): the defined codes but 1004–1006 and
-    /// 1015, and the registered and private ranges.
-    static func isSendable(closeCode code: UInt16) -> Bool {
-        switch code {
-        case 1000...1003, 1007...1014, 3000...4999: return true
-        default: return false
-        }
     }
 
     // MARK: Heartbeat
@@ -347,10 +325,8 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
             // The last ping went unanswered for a whole interval: the connection is lost (the session waits for a resume).
             closeSent = true
             stoppedReading = true
-            var data = context.channel.allocator.buffer(capacity: 16)
-            data.write(webSocketErrorCode: .goingAway)
-            data.writeString("Ping timeout")
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: nil)
+            let frame = WebSocketCloseFrames.close(.goingAway, reason: "Ping timeout", allocator: context.channel.allocator)
+            context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
             context.close(promise: nil)
             return
         }

@@ -1,0 +1,126 @@
+"""Socket.IO's WebSocket transport runs on the connection's event loop with no task of its own: the server assembles
+fragmented messages, refuses one over the payload limit with 1009, hands packets on in the order they were sent,
+answers WebSocket pings without queueing pongs for a client that does not read, and takes a close frame as the
+client leaving (its peers hear `bye` at once, not after the grace period). Raw frames, so the server's own
+behaviour is what is checked, not a client library's."""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+
+from test_native_ws_connection import TEXT, CLOSE, PING, PONG, joined_peer, next_message, port_of
+from test_websocket_framing import frame, read_frame, upgrade
+
+CONTINUATION = 0x0
+PATH = "/socket.io/?EIO=4&transport=websocket"
+
+
+def next_text(sock) -> str:
+    while True:
+        opcode, payload = read_frame(sock)
+        if opcode in (PING, PONG):
+            continue
+        assert opcode == TEXT, f"expected a text frame, got opcode {opcode}: {payload!r}"
+        return payload.decode()
+
+
+def socketio_peer(port: int, room: str):
+    """A raw Socket.IO client over the WebSocket transport that has joined `room` (codelab vocabulary)."""
+    sock = upgrade(port, PATH)
+    assert next_text(sock).startswith("0{")
+    sock.sendall(frame(TEXT, b"40"))
+    assert next_text(sock).startswith("40{")
+    sock.sendall(frame(TEXT, json.dumps(["create or join", room]).encode().join([b"42", b""])))
+    return sock
+
+
+def test_fragmented_messages_are_assembled_and_kept_in_order(server_factory):
+    port = port_of(server_factory())
+    alice = joined_peer(port, "fragments")
+    bob = socketio_peer(port, "fragments")
+    assert next_message(alice)["type"] == "other_joined"
+    first = b'42["message",{"n":1,"pad":"' + b"x" * 3000 + b'"}]'
+    # The first message in three frames, the second whole, in one write: both arrive, in order.
+    bob.sendall(frame(TEXT, first[:1000], fin=False) + frame(CONTINUATION, first[1000:2000], fin=False)
+                + frame(CONTINUATION, first[2000:]) + frame(TEXT, b'42["message",{"n":2}]'))
+    relayed = [next_message(alice) for _ in range(2)]
+    assert [m["type"] for m in relayed] == ["message", "message"], relayed
+    assert [m["data"]["n"] for m in relayed] == [1, 2], relayed
+    assert relayed[0]["data"]["pad"] == "x" * 3000
+    alice.close()
+    bob.close()
+
+
+def test_a_message_over_the_payload_limit_closes_the_connection_with_1009(server_factory):
+    port = port_of(server_factory())
+    sock = upgrade(port, PATH)
+    assert next_text(sock).startswith("0{")
+    # Frames each under the frame limit, together over the payload limit (256 KiB with the default message limit).
+    chunk = b"x" * 60_000
+    sock.sendall(frame(TEXT, b"4" + chunk, fin=False) + b"".join(frame(CONTINUATION, chunk, fin=False) for _ in range(5)))
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        opcode, payload = read_frame(sock)
+        if opcode == CLOSE:
+            assert struct.unpack("!H", payload[:2])[0] == 1009, payload
+            break
+    else:
+        raise AssertionError("no close frame within 5 s")
+    sock.close()
+
+
+def test_a_close_frame_is_the_client_leaving(server_factory):
+    port = port_of(server_factory(grace_period=30))
+    alice = joined_peer(port, "goodbye")
+    bob = socketio_peer(port, "goodbye")
+    assert next_message(alice)["type"] == "other_joined"
+    started = time.monotonic()
+    bob.sendall(frame(CLOSE, struct.pack("!H", 1000)))
+    opcode, payload = read_frame(bob)
+    while opcode != CLOSE:
+        opcode, payload = read_frame(bob)
+    assert struct.unpack("!H", payload[:2])[0] == 1000, payload
+    bye = next_message(alice)
+    assert bye["type"] == "bye" and bye["reason"] == "closed", bye
+    assert time.monotonic() - started < 5, "at once, not after the 30 s grace period"
+    alice.close()
+    bob.close()
+
+
+def test_a_dropped_connection_waits_out_the_grace_period(server_factory):
+    port = port_of(server_factory(grace_period=2))
+    alice = joined_peer(port, "dropped")
+    bob = socketio_peer(port, "dropped")
+    assert next_message(alice)["type"] == "other_joined"
+    started = time.monotonic()
+    bob.close()  # no close frame: a lost transport
+    bye = next_message(alice)
+    assert bye["type"] == "bye" and bye["reason"] == "timeout", bye
+    assert time.monotonic() - started >= 1.5, "the session waited for the client to come back"
+    alice.close()
+
+
+def test_pings_from_a_client_that_does_not_read_do_not_queue_pongs_without_bound(server_factory):
+    sock = upgrade(port_of(server_factory()), PATH)
+    assert next_text(sock).startswith("0{")
+    sent = 100_000
+    payload = b"p" * 125
+    # About 13 MB of pongs if every ping were answered: far past the socket buffers, so the server must skip some.
+    sock.sendall(frame(PING, payload) * sent)
+    sock.sendall(frame(TEXT, b"40"))
+    pongs = 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        opcode, data = read_frame(sock)
+        if opcode == PONG:
+            assert data == payload
+            pongs += 1
+            continue
+        assert opcode == TEXT and data.startswith(b"40{"), (opcode, data)
+        break
+    else:
+        raise AssertionError("no CONNECT answer within 60 s")
+    assert 0 < pongs < sent, pongs
+    sock.close()
