@@ -85,6 +85,22 @@ public actor SignalingHub {
         onHubLoop { hub in _ = hub.process(request, on: connection) }
     }
 
+    /// ``submit(_:on:)`` for a Socket.IO `message(room, data)`, which names the room: when the sender is not in
+    /// it, the request is dropped and the sender told `not_in_room`.
+    nonisolated func submit(_ request: ClientRequest, on connection: ConnectionID, naming room: JSONValue) {
+        onHubLoop { hub in
+            guard room.stringValue == hub.room(of: connection)?.rawValue else {
+                let error = SignalingError(
+                    .notInRoom, "not in room \(room.serialized.prefix(80))", requestType: request.message.type)
+                if hub.sinks[connection]?.send(OutboundMessage(seq: nil, message: .error(error))) == false {
+                    hub.dropSlowConsumer(connection)
+                }
+                return
+            }
+            _ = hub.process(request, on: connection)
+        }
+    }
+
     /// Opens a connection from its event loop: `opened` gets its id on `eventLoop`, after any message the opening sent.
     nonisolated func submitOpen(
         address: ClientAddress, transport: SignalingTransport, joinToken: String?, sink: any ConnectionSink, on loop: any EventLoop,

@@ -1,4 +1,5 @@
 import NIOCore
+import SocketIOProtocol
 import Synchronization
 
 /// The live Engine.IO sessions of one endpoint, by sid.
@@ -10,6 +11,12 @@ public final class EngineIOServer: Sendable {
     public init(configuration: EngineIOConfiguration, application: any EngineIOApplication) {
         self.configuration = configuration
         self.application = application
+    }
+
+    /// A `message` its application handles at once, on the connection's event loop (see
+    /// ``EngineIOApplication/receivedWithoutWaiting(_:on:)``).
+    func receivedWithoutWaiting(_ payload: EngineIOPacket.Payload, on session: EngineIOSession) -> Bool {
+        application.receivedWithoutWaiting(payload, on: session)
     }
 
     func session(_ sid: String) -> EngineIOSession? {

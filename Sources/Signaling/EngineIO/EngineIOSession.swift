@@ -10,6 +10,14 @@ public protocol EngineIOApplication: Sendable {
     /// The session ended. `reason` is "client close" when the client closed it (a close packet or WebSocket
     /// close frame), else as the reference server names it: "transport close", "ping timeout", "forced close", …
     func closed(_ session: EngineIOSession, reason: String) async
+    /// A `message` handled at once on the connection's event loop, when the application can without waiting;
+    /// `false` leaves it to ``received(_:on:)``, in order with the packets after it.
+    func receivedWithoutWaiting(_ payload: EngineIOPacket.Payload, on session: EngineIOSession) -> Bool
+}
+
+extension EngineIOApplication {
+    /// Leaves every message to ``received(_:on:)``.
+    public func receivedWithoutWaiting(_ payload: EngineIOPacket.Payload, on session: EngineIOSession) -> Bool { false }
 }
 
 /// One Engine.IO session: its transport, the packets waiting for it, its heartbeat.

@@ -174,6 +174,12 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
         } else {
             packet = EngineIOPacket(binaryFrame: Array(message.readableBytesView))
         }
+        // A message the application takes at once needs no job, when nothing is ahead of it.
+        if !paused, held.isEmpty, case .attached = phase, let session, packet.type == .message,
+            server.receivedWithoutWaiting(packet.payload, on: session)
+        {
+            return
+        }
         held.append(packet)
         if !paused { resume() }
     }

@@ -48,6 +48,24 @@ public final class SocketIOServer: EngineIOApplication {
         await handle(packet, on: session)
     }
 
+    /// An EVENT with neither attachments nor an ack id, for a socket already connected, may be handled without
+    /// waiting (see ``SocketIONamespaceHandler/eventWithoutWaiting(_:name:arguments:)``); anything else, including
+    /// a packet that does not parse, is left to ``received(_:on:)``.
+    public func receivedWithoutWaiting(_ payload: EngineIOPacket.Payload, on session: EngineIOSession) -> Bool {
+        guard case .text(let text) = payload else { return false }
+        let found = clients.withLock { clients -> (SocketIOSocket, SocketIOPacket)? in
+            guard let state = clients[session.sid], !state.assembler.isAwaitingAttachments,
+                let (packet, attachments) = try? SocketIOPacket.parse(text, maximumAttachments: maximumAttachments),
+                attachments == 0, packet.type == .event, packet.id == nil, let socket = state.sockets[packet.namespace]
+            else { return nil }
+            return (socket, packet)
+        }
+        guard let (socket, packet) = found, case .array(let items)? = packet.data, let name = items.first,
+            let handler = namespaces[packet.namespace]
+        else { return false }
+        return handler.eventWithoutWaiting(socket, name: name, arguments: Array(items.dropFirst()))
+    }
+
     public func closed(_ session: EngineIOSession, reason: String) async {
         guard let state = clients.withLock({ $0.removeValue(forKey: session.sid) }) else { return }
         state.connectTimer?.cancel()

@@ -135,6 +135,23 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
         }
     }
 
+    /// A `message` without an ack goes to the hub straight from the connection's event loop (the room a
+    /// `message(room, data)` names is checked there); every other event waits its turn in ``event(_:name:arguments:attachments:ackID:)``.
+    public func eventWithoutWaiting(_ socket: SocketIOSocket, name: JSONValue, arguments: [JSONValue]) -> Bool {
+        guard !settings.logEvents, name.stringValue == "message", let state = sockets.withLock({ $0[socket.id] }) else {
+            return false
+        }
+        // As ``request(event:arguments:state:socket:)`` reads a `message`.
+        if state.vocabulary == .joinLeave, arguments.count >= 2 {
+            hub.submit(ClientRequest(.message(to: nil, data: arguments[1])), on: state.connection, naming: arguments[0])
+        } else if let data = arguments.first {
+            hub.submit(ClientRequest(.message(to: nil, data: data)), on: state.connection)
+        } else {
+            return false
+        }
+        return true
+    }
+
     private func received(_ request: ClientRequest, on connection: ConnectionID) async {
         if request.id != nil {
             _ = await hub.received(acknowledging: request, on: connection)

@@ -52,6 +52,9 @@ public protocol SocketIONamespaceHandler: Sendable {
     func acknowledged(_ socket: SocketIOSocket, id: UInt64, arguments: [JSONValue], attachments: [[UInt8]]) async
     /// The socket left the namespace (DISCONNECT, or its Engine.IO session ended).
     func disconnected(_ socket: SocketIOSocket, reason: String) async
+    /// An EVENT with neither attachments nor an ack id, handled at once on the connection's event loop when the
+    /// handler can without waiting; `false` leaves it to ``event(_:name:arguments:attachments:ackID:)``.
+    func eventWithoutWaiting(_ socket: SocketIOSocket, name: JSONValue, arguments: [JSONValue]) -> Bool
 }
 
 extension SocketIONamespaceHandler {
@@ -61,4 +64,6 @@ extension SocketIONamespaceHandler {
     }
     /// Ignores acknowledgements.
     public func acknowledged(_ socket: SocketIOSocket, id: UInt64, arguments: [JSONValue], attachments: [[UInt8]]) async {}
+    /// Leaves every event to ``event(_:name:arguments:attachments:ackID:)``.
+    public func eventWithoutWaiting(_ socket: SocketIOSocket, name: JSONValue, arguments: [JSONValue]) -> Bool { false }
 }
