@@ -47,7 +47,6 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
     private let work: SignalingEdgeWork
     private let traffic: SignalingTraffic?
     private let logger: Logger
-    private let closeTimeout: TimeAmount
     private let eventLoop: any EventLoop
     /// The WebSocket layer's view of the channel, kept unread: its handler at the pipeline's tail lets reads through
     /// while its stream exists.
@@ -65,9 +64,7 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
     private var fragmentsAreText = false
     /// Why the server stopped reading (a bad message), when it did.
     private var failure: String?
-    private var stoppedReading = false
-    private var closeSent = false
-    private var closeReceived = false
+    private let closing: WebSocketClosing
     /// The connection is gone and the session is told once the running job is done.
     private var endPending = false
 
@@ -79,7 +76,7 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
         self.work = work
         self.upgraded = upgraded
         self.traffic = traffic
-        self.closeTimeout = TimeAmount(closeTimeout)
+        self.closing = WebSocketClosing(closeTimeout: closeTimeout)
         self.logger = logger
         self.eventLoop = upgraded.channel.eventLoop
     }
@@ -123,19 +120,14 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // A client's FIN (the server allows half-closure): what it sent before is still handed on, then the session ends.
         if let event = event as? ChannelEvent, event == .inputClosed {
-            stoppedReading = true
+            closing.stoppedReading = true
             context.close(promise: nil)
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // The WebSocket layer's error handler answers a decoding error with a close frame and closes the connection:
-        // nothing may follow that frame.
-        if error is NIOWebSocketError {
-            closeSent = true
-            stoppedReading = true
-        }
+        closing.caught(error)
         logger.debug("engine.io websocket failed", metadata: ["error": "\(error)"])
         context.fireErrorCaught(error)
     }
@@ -148,20 +140,18 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
         case .text, .binary, .continuation:
             break
         case .ping:
-            // Only while the socket takes them, so a client that pings without reading cannot grow server memory.
-            guard !closeSent, context.channel.isWritable else { return }
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+            closing.answer(ping: frame, context: context)
             return
         case .pong:
             return
         case .connectionClose:
-            receivedClose(frame, context: context)
+            closing.received(close: frame, context: context)
             return
         default:
             fail("transport error", code: .protocolError, context: context)
             return
         }
-        guard !stoppedReading else { return }
+        guard !closing.stoppedReading else { return }
         traffic?.received(frame.length)
         guard let message = assemble(frame, context: context) else { return }
         let packet: EngineIOPacket
@@ -334,7 +324,8 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
                 return .ended
             }
         case .attached:
-            let reason = failure ?? (sink?.overflowed == true ? "slow consumer" : closeReceived ? "client close" : "transport close")
+            let reason =
+                failure ?? (sink?.overflowed == true ? "slow consumer" : closing.closeReceived ? "client close" : "transport close")
             submit {
                 await session.transportFailed(reason)
                 return .ended
@@ -354,13 +345,13 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
             context.triggerUserOutboundEvent(event, promise: promise)
             return
         }
-        sendClose(.normalClosure, context: context)
+        closing.sendClose(.normalClosure, context: context)
         promise?.succeed()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         // Nothing follows a close frame.
-        guard !closeSent else {
+        guard !closing.closeSent else {
             promise?.fail(ChannelError.outputClosed)
             return
         }
@@ -371,36 +362,13 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
     /// close frame, or the connection is closed after the close timeout.
     private func closeFromServer() {
         guard let context else { return }
-        sendClose(.normalClosure, context: context)
+        closing.sendClose(.normalClosure, context: context)
     }
 
     /// A message the server cannot take: no more are read, and the connection closes with `code`.
     private func fail(_ reason: String, code: WebSocketErrorCode, context: ChannelHandlerContext) {
         logger.debug("engine.io websocket message refused", metadata: ["eio.reason": "\(reason)"])
         if failure == nil { failure = reason }
-        stoppedReading = true
-        sendClose(code, context: context)
-    }
-
-    private func sendClose(_ code: WebSocketErrorCode, context: ChannelHandlerContext) {
-        guard !closeSent else { return }
-        stoppedReading = true
-        context.writeAndFlush(
-            wrapOutboundOut(WebSocketCloseFrames.close(code, reason: nil, allocator: context.channel.allocator)), promise: nil)
-        closeSent = true
-        context.eventLoop.assumeIsolated().scheduleTask(in: closeTimeout) { [self] in
-            self.context?.close(promise: nil)
-        }
-    }
-
-    private func receivedClose(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
-        closeReceived = true
-        stoppedReading = true
-        if !closeSent {
-            context.writeAndFlush(
-                wrapOutboundOut(WebSocketCloseFrames.reply(to: frame, allocator: context.channel.allocator)), promise: nil)
-            closeSent = true
-        }
-        context.close(promise: nil)
+        closing.sendClose(code, context: context)
     }
 }

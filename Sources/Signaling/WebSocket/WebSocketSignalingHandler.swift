@@ -19,7 +19,6 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
     private let traffic: SignalingTraffic
     private let logger: Logger
     private let heartbeat: TimeAmount
-    private let closeTimeout: TimeAmount
     private var assembler: WebSocketMessageAssembler
     /// The WebSocket layer's view of the channel, kept unread: its handler at the pipeline's tail lets reads through
     /// while its stream exists (it would stop them for good, and half-close the output, once the stream was gone).
@@ -34,11 +33,7 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
     private var readPending = false
     /// How the client ended while requests were held: handled after them.
     private var heldEnd: HeldEnd?
-    /// A message broke a fatal limit, or the connection is closing: no more data frames are read.
-    private var stoppedReading = false
-    /// A close frame went out: nothing more is written.
-    private var closeSent = false
-    private var closeReceived = false
+    private let closing: WebSocketClosing
     private var closedByRequest = false
     private var droppedAsSlow = false
     private var isActive = true
@@ -56,7 +51,7 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         self.traffic = hub.traffic
         self.slowConsumerBound = SlowConsumerBound(limit: hub.sendLimit)
         self.heartbeat = TimeAmount(heartbeat)
-        self.closeTimeout = TimeAmount(closeTimeout)
+        self.closing = WebSocketClosing(closeTimeout: closeTimeout)
         self.logger = logger
         self.assembler = WebSocketMessageAssembler(maxMessageBytes: maxMessageBytes)
     }
@@ -94,7 +89,7 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
     /// connection or a slow consumer leave it to the grace period, so the client can resume.
     private func ended() {
         guard let connection else { return }
-        hub.submitEnded(connection, clean: !droppedAsSlow && (closedByRequest || closeReceived))
+        hub.submitEnded(connection, clean: !droppedAsSlow && (closedByRequest || closing.closeReceived))
         logger.debug("websocket disconnected", metadata: ["sig.connection": "\(connection)"])
     }
 
@@ -104,7 +99,7 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         if let event = event as? ChannelEvent, event == .inputClosed {
             if paused {
                 if heldEnd == nil { heldEnd = .inputClosed }
-                stoppedReading = true
+                closing.stoppedReading = true
             } else {
                 context.close(promise: nil)
             }
@@ -113,12 +108,7 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // The WebSocket layer's error handler, before this one, has answered a decoding error with a close frame
-        // and closes the connection: nothing may follow that frame.
-        if error is NIOWebSocketError {
-            closeSent = true
-            stoppedReading = true
-        }
+        closing.caught(error)
         logger.debug("websocket failed", metadata: ["error": "\(error)"])
         context.fireErrorCaught(error)
     }
@@ -142,10 +132,7 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         case .text, .binary: startsMessage = true
         case .continuation: startsMessage = false
         case .ping:
-            // A client that pings without reading gets no pongs past the socket's backlog (RFC 6455 lets a server
-            // answer only the latest ping), so a ping flood cannot grow server memory.
-            guard !closeSent, context.channel.isWritable else { return }
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+            closing.answer(ping: frame, context: context)
             return
         case .pong:
             if frame.unmaskedData == awaitedPong { awaitedPong = nil }
@@ -154,7 +141,7 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
             if paused {
                 // After the requests held before it: a join, a message, then close loses nothing.
                 if heldEnd == nil { heldEnd = .closeFrame(frame) }
-                stoppedReading = true
+                closing.stoppedReading = true
             } else {
                 receivedClose(frame, context: context)
             }
@@ -163,12 +150,12 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
             sendClose(.protocolError, reason: nil, context: context)
             return
         }
-        guard !stoppedReading else { return }
+        guard !closing.stoppedReading else { return }
         traffic.received(frame.length)
         let outcome = assembler.append(
             frame.unmaskedData, startsMessage: startsMessage, isText: frame.opcode == .text, fin: frame.fin)
         if case .incomplete = outcome { return }
-        if case .rejected(_, fatal: true) = outcome { stoppedReading = true }
+        if case .rejected(_, fatal: true) = outcome { closing.stoppedReading = true }
         if paused {
             held.append(outcome)
         } else {
@@ -243,7 +230,7 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
     /// messages written since the socket last took everything; a resume's replay does not count (the history's
     /// own bounds limit it).
     func write(_ message: OutboundMessage, counts: Bool = true) {
-        guard let context, !closeSent else { return }
+        guard let context, !closing.closeSent else { return }
         let text = context.channel.allocator.buffer(string: message.json)
         traffic.sent(text.readableBytes)
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: text)), promise: nil)
@@ -281,28 +268,12 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Starts the close handshake: the client answers with its close frame, or the connection is closed after the
-    /// close timeout.
     private func sendClose(_ code: WebSocketErrorCode, reason: String?, context: ChannelHandlerContext) {
-        guard !closeSent else { return }
-        closeSent = true
-        stoppedReading = true
-        let frame = WebSocketCloseFrames.close(code, reason: reason, allocator: context.channel.allocator)
-        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
-        context.eventLoop.assumeIsolated().scheduleTask(in: closeTimeout) { [self] in
-            self.context?.close(promise: nil)
-        }
+        closing.sendClose(code, reason: reason, context: context)
     }
 
     private func receivedClose(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
-        closeReceived = true
-        stoppedReading = true
-        if !closeSent {
-            closeSent = true
-            context.writeAndFlush(
-                wrapOutboundOut(WebSocketCloseFrames.reply(to: frame, allocator: context.channel.allocator)), promise: nil)
-        }
-        context.close(promise: nil)
+        closing.received(close: frame, context: context)
     }
 
     // MARK: Heartbeat
@@ -315,7 +286,7 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
     }
 
     private func beat(context: ChannelHandlerContext) {
-        guard !closeSent else { return }
+        guard !closing.closeSent else { return }
         if paused, awaitedPong != nil {
             // Reading waits for a join: the pong may be unread behind it. Check again next interval.
             scheduleHeartbeat(context: context)
@@ -323,10 +294,9 @@ final class WebSocketSignalingHandler: ChannelDuplexHandler {
         }
         guard awaitedPong == nil else {
             // The last ping went unanswered for a whole interval: the connection is lost (the session waits for a resume).
-            closeSent = true
-            stoppedReading = true
-            let frame = WebSocketCloseFrames.close(.goingAway, reason: "Ping timeout", allocator: context.channel.allocator)
+            let frame = WebSocketClosing.close(.goingAway, reason: "Ping timeout", allocator: context.channel.allocator)
             context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+            closing.stopAll()
             context.close(promise: nil)
             return
         }
