@@ -164,13 +164,17 @@ public final class TURNServer: Service, Sendable {
     private func startUDPLoops() throws -> Int {
         let host = try SocketAddress.makeAddressResolvingHost(settings.host, port: settings.port)
         guard var address = TransportAddress(host) else { throw UDPSocket.Failure(call: "resolve \(settings.host)", errorNumber: EINVAL) }
+        // SO_REUSEPORT (and SO_REUSEADDR) let any socket of the same user that sets them too share the port: a second
+        // server started on it would split its clients with this one, and for port 0 the kernel may even hand out a
+        // port such a socket holds. A plain bind first claims the port alone, or fails as a taken port should.
+        let claim = try UDPSocket.bound(to: address)
+        address.port = claim.localAddress()?.port ?? address.port
+        claim.close()
         for index in 0..<settings.eventLoopCount {
             let listener = try UDPSocket.bound(
                 to: address, reusePort: true,
                 // Deep socket buffers absorb bursts from many clients (the kernel caps them at net.core.[rw]mem_max).
                 receiveBuffer: 4 << 20, sendBuffer: 4 << 20)
-            // The first listener picks the port when the settings ask for 0; the others share it.
-            address.port = listener.localAddress()?.port ?? address.port
             do {
                 let loop = try UDPRelayLoopHandle.start(
                     name: "TURN-UDP-\(index)",
