@@ -52,17 +52,17 @@ public final class SocketIOServer: EngineIOApplication {
     /// waiting (see ``SocketIONamespaceHandler/eventWithoutWaiting(_:name:arguments:)``); anything else, including
     /// a packet that does not parse, is left to ``received(_:on:)``.
     public func receivedWithoutWaiting(_ payload: EngineIOPacket.Payload, on session: EngineIOSession) -> Bool {
-        guard case .text(let text) = payload else { return false }
-        let found = clients.withLock { clients -> (SocketIOSocket, SocketIOPacket)? in
-            guard let state = clients[session.sid], !state.assembler.isAwaitingAttachments,
-                let (packet, attachments) = try? SocketIOPacket.parse(text, maximumAttachments: maximumAttachments),
-                attachments == 0, packet.type == .event, packet.id == nil, let socket = state.sockets[packet.namespace]
-            else { return nil }
-            return (socket, packet)
-        }
-        guard let (socket, packet) = found, case .array(let items)? = packet.data, let name = items.first,
-            let handler = namespaces[packet.namespace]
+        // Parsed outside the lock every client shares: only the lookup needs it.
+        guard case .text(let text) = payload,
+            let (packet, attachments) = try? SocketIOPacket.parse(text, maximumAttachments: maximumAttachments),
+            attachments == 0, packet.type == .event, packet.id == nil, case .array(let items)? = packet.data,
+            let name = items.first, let handler = namespaces[packet.namespace]
         else { return false }
+        let found = clients.withLock { clients -> SocketIOSocket? in
+            guard let state = clients[session.sid], !state.assembler.isAwaitingAttachments else { return nil }
+            return state.sockets[packet.namespace]
+        }
+        guard let socket = found else { return false }
         return handler.eventWithoutWaiting(socket, name: name, arguments: Array(items.dropFirst()))
     }
 
