@@ -1,6 +1,13 @@
 import STUNProtocol
 import Synchronization
 
+/// What the edge keeps bound on a reserved port (RFC 8656 §7.2, EVEN-PORT with R) so no other process takes it
+/// before the RESERVATION-TOKEN is redeemed; the registry releases it when the reservation ends, whichever way.
+public protocol ReservedPortHold: Sendable {
+    /// Frees the port (closes the socket); called once.
+    func release()
+}
+
 /// Which relay ports are in use, shared by every event loop: allocations on any loop draw from one range.
 ///
 /// A lock guards it because allocation is a control-path operation; the data path asks it only for traffic
@@ -15,6 +22,7 @@ public final class RelayPortRegistry: Sendable {
         var family: AddressFamily
         var port: UInt16
         var expiresAt: UInt64
+        var hold: (any ReservedPortHold)?
     }
 
     /// The range relay ports are drawn from.
@@ -74,34 +82,53 @@ public final class RelayPortRegistry: Sendable {
         state.withLock { $0.reservations[token] = Reservation(family: family, port: port, expiresAt: expiresAt) }
     }
 
-    /// Forgets a reservation and frees its port (the pair moved before the token was handed out).
-    public func cancelReservation(token: UInt64) {
-        state.withLock { state in
-            guard let reservation = state.reservations.removeValue(forKey: token) else { return }
-            state.used[reservation.family]?.remove(reservation.port)
+    /// Keeps `hold` until the reservation of `token` ends; `false` (and `hold` released at once) when it already has.
+    @discardableResult
+    public func attach(_ hold: some ReservedPortHold, token: UInt64) -> Bool {
+        let attached = state.withLock { state -> Bool in
+            guard state.reservations[token] != nil else { return false }
+            state.reservations[token]?.hold = hold
+            return true
         }
+        if !attached { hold.release() }
+        return attached
     }
 
-    /// Hands over a reserved port; `nil` for an unknown or expired token (508).
-    public func redeem(token: UInt64, now: UInt64) -> (family: AddressFamily, port: UInt16)? {
-        state.withLock { state in
+    /// Forgets a reservation and frees its port (the pair moved before the token was handed out).
+    public func cancelReservation(token: UInt64) {
+        let ended = state.withLock { state -> Reservation? in
             guard let reservation = state.reservations.removeValue(forKey: token) else { return nil }
-            guard reservation.expiresAt > now else {
-                state.used[reservation.family]?.remove(reservation.port)
-                return nil
-            }
-            return (reservation.family, reservation.port)
+            state.used[reservation.family]?.remove(reservation.port)
+            return reservation
         }
+        ended?.hold?.release()
+    }
+
+    /// Hands over a reserved port, releasing its hold so the caller can bind it at once; `nil` for an unknown or
+    /// expired token (508).
+    public func redeem(token: UInt64, now: UInt64) -> (family: AddressFamily, port: UInt16)? {
+        let ended = state.withLock { state -> Reservation? in
+            guard let reservation = state.reservations.removeValue(forKey: token) else { return nil }
+            if reservation.expiresAt <= now { state.used[reservation.family]?.remove(reservation.port) }
+            return reservation
+        }
+        guard let ended else { return nil }
+        ended.hold?.release()
+        return ended.expiresAt > now ? (ended.family, ended.port) : nil
     }
 
     /// Releases reservations nobody redeemed in time.
     public func expireReservations(now: UInt64) {
-        state.withLock { state in
+        let ended = state.withLock { state -> [Reservation] in
+            var ended: [Reservation] = []
             for (token, reservation) in state.reservations where reservation.expiresAt <= now {
                 state.reservations[token] = nil
                 state.used[reservation.family]?.remove(reservation.port)
+                ended.append(reservation)
             }
+            return ended
         }
+        for reservation in ended { reservation.hold?.release() }
     }
 
     /// Ports still free for a family (a metric, and what 508 means).

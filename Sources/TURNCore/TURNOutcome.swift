@@ -11,6 +11,9 @@ public struct PendingAllocation: Sendable {
     public var relays: [AddressFamily: TransportAddress]
     /// Whether DONT-FRAGMENT was requested: the edge sets the DF bit on the relay sockets.
     public var dontFragment: Bool
+    /// The RESERVATION-TOKEN of port+1, for EVEN-PORT with R: the edge binds that port too and hands the socket to
+    /// ``TURNServerCore/hold(_:reservation:)``, so it stays free for the token until redeemed or expired.
+    public var reservationToken: UInt64? = nil
 }
 
 /// What the edge must do after a STUN packet from a client.

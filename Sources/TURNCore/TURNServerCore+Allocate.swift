@@ -102,7 +102,9 @@ extension TURNServerCore {
             redeemedToken: token != nil, reservationExpiry: reservationExpiry)
         fiveTupleByID[id] = fiveTuple
         return .openRelays(
-            PendingAllocation(id: id, fiveTuple: fiveTuple, relays: relays.mapValues(\.bind), dontFragment: dontFragment))
+            PendingAllocation(
+                id: id, fiveTuple: fiveTuple, relays: relays.mapValues(\.bind), dontFragment: dontFragment,
+                reservationToken: reservation))
     }
 
     /// The edge bound every relay of a pending allocation: the allocation exists from now, and is answered.
@@ -153,12 +155,21 @@ extension TURNServerCore {
         return state.relays[family]!.bind
     }
 
+    /// The edge bound the port reserved for `token` (port+1 of an EVEN-PORT pair): `hold` keeps it until the token is
+    /// redeemed or the reservation ends. A bind of that port that fails is reported as ``relayBindFailed(_:family:attempt:)``
+    /// of the pair, which moves both ports.
+    public func hold(_ hold: some ReservedPortHold, reservation token: UInt64) {
+        ports.attach(hold, token: token)
+    }
+
     /// The edge could not bind a relay: give everything back and answer 508.
     public mutating func relaysFailed(_ id: AllocationID) -> ByteBuffer? {
         guard let fiveTuple = fiveTupleByID.removeValue(forKey: id), let state = pending.removeValue(forKey: fiveTuple) else {
             return nil
         }
         for (family, relay) in state.relays { ports.release(family: family, port: relay.bind.port) }
+        // The pair never existed: its reserved half (and the socket holding it) goes too.
+        if let token = state.reservationToken { ports.cancelReservation(token: token) }
         quota.release(state.auth.username)
         var response = STUNMessage(
             type: STUNMessageType(method: .allocate, messageClass: .errorResponse), transactionID: state.transactionID)

@@ -126,7 +126,17 @@ final class TURNLoopContext: TURNOutcomeRunner {
                     level: NIOBSDSocket.OptionLevel(rawValue: option.level), name: NIOBSDSocket.Option(rawValue: option.name)),
                 value: 2)
         }
-        bootstrap.bind(to: address.socketAddress()).assumeIsolated().whenComplete { result in
+        bootstrap.bind(to: address.socketAddress()).assumeIsolated().flatMapThrowing { channel in
+            // EVEN-PORT with R: port+1 is bound too, and held until its token is redeemed.
+            guard let token = pending.reservationToken else { return channel }
+            do {
+                self.core.hold(try ReservedUDPPort.bind(address.nextPort), reservation: token)
+            } catch {
+                channel.close(promise: nil)
+                throw error
+            }
+            return channel
+        }.whenComplete { result in
             switch result {
             case .success(let channel):
                 var opened = opened

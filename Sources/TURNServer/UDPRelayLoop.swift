@@ -166,13 +166,24 @@ final class UDPRelayLoop: TURNOutcomeRunner {
 
     func openRelays(_ pending: PendingAllocation) {
         var opened: [AddressFamily: UDPSocket] = [:]
+        var reserved: ReservedUDPPort?
         for family in pending.relays.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             var address = pending.relays[family]!
             var attempt = 0
             while opened[family] == nil {
                 do {
-                    opened[family] = try UDPSocket.bound(
+                    let socket = try UDPSocket.bound(
                         to: address, receiveBuffer: RelaySocketOptions.receiveBuffer, dontFragment: pending.dontFragment)
+                    // EVEN-PORT with R: port+1 is bound too, and held until its token is redeemed.
+                    if pending.reservationToken != nil {
+                        do {
+                            reserved = try ReservedUDPPort.bind(address.nextPort)
+                        } catch {
+                            socket.close()
+                            throw error
+                        }
+                    }
+                    opened[family] = socket
                 } catch {
                     // Another process may hold a port the registry thought free: the core picks another, a few times.
                     if let retry = core.relayBindFailed(pending.id, family: family, attempt: attempt) {
@@ -193,11 +204,13 @@ final class UDPRelayLoop: TURNOutcomeRunner {
                     relayOwners[socket.descriptor] = nil
                     socket.close()
                 }
+                reserved?.release()
                 relaysNotBound(pending, address: pending.relays[family]!, error: failure)
                 return
             }
             relayOwners[socket.descriptor] = (pending.id, family)
         }
+        if let reserved, let token = pending.reservationToken { core.hold(reserved, reservation: token) }
         relays[pending.id] = opened
         if !relaysBound(pending) { closeRelays(pending.id) }
     }
