@@ -194,6 +194,8 @@ let package = Package(
                 "TURNCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 "SwitchboardClient",
                 "SignalingCore",
                 "SocketIOProtocol",

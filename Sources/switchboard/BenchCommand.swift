@@ -75,10 +75,13 @@ struct SignalingBenchCommand: AsyncParsableCommand {
         help: "The /ws URL of another node of the same cluster: every room's second peer connects there, so all traffic crosses nodes.")
     var secondURL: String?
 
+    @Flag(help: "Drive the peers through the Swift SDK (a task and an actor each), not channel handlers on one event loop.")
+    var sdk = false
+
     @OptionGroup var load: RelayLoadOptions
 
     func run() async throws {
-        try await load.run(.native, url: url, secondURL: secondURL)
+        try await load.run(sdk ? .nativeSDK : .native, url: url, secondURL: secondURL)
     }
 }
 

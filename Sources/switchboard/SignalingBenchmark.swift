@@ -13,8 +13,10 @@ enum BenchIncoming: Sendable {
 struct SignalingBenchmark: Sendable {
     /// The protocol the peers speak.
     enum WireProtocol: Sendable {
-        /// `/ws` through the Swift SDK; `url` is the `/ws` URL.
+        /// `/ws` from channel handlers on one event loop (``LightNativeBenchmark``); `url` is the `/ws` URL.
         case native
+        /// `/ws` through the Swift SDK, a task and an actor per peer; `url` is the `/ws` URL.
+        case nativeSDK
         /// Socket.IO's "join/leave" vocabulary over an Engine.IO WebSocket; `url` is `ws://host:port`.
         case socketIO
     }
@@ -57,6 +59,7 @@ struct SignalingBenchmark: Sendable {
     }
 
     func run() async throws -> SignalingBenchmarkResult {
+        if protocolKind == .native { return try await LightNativeBenchmark.run(self) }
         let epoch = ContinuousClock.now
         let baselineRSS = serverPID.flatMap(ProcessMemory.residentBytes)
         let ready = Barrier(parties: connections)
@@ -108,7 +111,7 @@ struct SignalingBenchmark: Sendable {
         let url = index % 2 == 1 ? secondURL ?? url : url
         do {
             switch protocolKind {
-            case .native:
+            case .native, .nativeSDK:
                 return try await nativePeer(room: room, url: url, run: run)
             case .socketIO:
                 return try await SocketIOBenchConnection.withConnection(url: url) { connection in

@@ -1,0 +1,58 @@
+"""`switchboard bench signaling`, the load generator behind bench/signaling.sh, against the real server binary.
+
+Its figures go into bench/README.md, so it must count what it claims: every message sent is received once, in
+order, and a failure (a server that is not there, a join the server refuses) is reported, not hidden. Both
+peer engines are checked: channel handlers on one event loop (the default) and the Swift SDK (`--sdk`).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+
+import pytest
+
+from conftest import server_binary
+
+LOAD_OPTIONS = dict(message_rate=100000, message_burst=100000, join_rate=100000, join_burst=100000,
+                    max_connections_per_address=0)
+
+
+def run_bench(url: str, *extra: str, timeout: float = 90) -> tuple[int, dict]:
+    """Runs the generator with --json; returns its exit code and its report."""
+    args = [str(server_binary()), "bench", "signaling", "--url", url, "--json", *extra]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert lines, f"no JSON report (exit {done.returncode}): {done.stdout}\n{done.stderr}"
+    return done.returncode, json.loads(lines[-1])
+
+
+@pytest.mark.parametrize("engine", [[], ["--sdk"]], ids=["event-loop", "sdk"])
+def test_every_message_arrives_once_in_order(server_factory, engine):
+    url = server_factory(**LOAD_OPTIONS)
+    code, report = run_bench(url, "--connections", "40", "--rate", "10", "--duration", "2", "--drain", "10", *engine)
+    assert code == 0, report
+    # 20 rooms of two, each peer paced at 10 msg/s for 2 s.
+    assert report["sent"] == report["received"] >= 40 * 15, report
+    assert report["lost"] == 0 and report["out_of_order"] == 0 and report["errors"] == 0, report
+    assert 0 < report["latency_ms"]["p50"] <= report["latency_ms"]["p99"], report
+
+
+def test_a_server_that_is_not_there_is_a_failed_run():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Nothing listens on the port now: every connection is refused.
+    code, report = run_bench(f"ws://127.0.0.1:{port}/ws", "--connections", "4", "--duration", "1")
+    assert code == 2, report
+    assert report["errors"] == 4 and report["received"] == 0, report
+    assert all(kind.startswith("connect") for kind in report["error_kinds"]), report
+
+
+def test_a_refused_join_is_reported(server_factory):
+    # Rooms need a join token here, and the generator has none: the server answers every join with an error.
+    url = server_factory(join_secret="bench-test-secret-0123456789abcdef", **LOAD_OPTIONS)
+    code, report = run_bench(url, "--connections", "4", "--duration", "1")
+    assert code == 2, report
+    assert report["errors"] >= 4 and report["sent"] == 0, report
