@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import struct
 import time
+import urllib.request
 
 from test_native_ws_connection import (
     TEXT, CLOSE, PING, PONG, assert_ping_flood_gets_bounded_pongs, joined_peer, next_message, port_of,
@@ -108,3 +109,69 @@ def test_pings_from_a_client_that_does_not_read_do_not_queue_pongs_without_bound
     assert next_text(sock).startswith("0{")
     assert_ping_flood_gets_bounded_pongs(sock, frame(TEXT, b"40"), lambda data: data.startswith(b"40{"))
     sock.close()
+
+
+def polling(port: int, sid: str, body: bytes | None = None) -> list[str]:
+    """One Engine.IO polling request (a POST when `body` is given); the packets of the answer."""
+    url = f"http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling&sid={sid}"
+    request = urllib.request.Request(url, data=body, method="POST" if body is not None else "GET")
+    answer = urllib.request.urlopen(request, timeout=10).read().decode()
+    return [] if body is not None else answer.split("\x1e")
+
+
+def numbers(packets: list[str]) -> list[int]:
+    """The `n` of every relayed `message` event among Socket.IO packets."""
+    found = []
+    for packet in packets:
+        if packet.startswith("42"):
+            event = json.loads(packet[2:])
+            if event[0] == "message" and isinstance(event[1], dict) and "n" in event[1]:
+                found.append(event[1]["n"])
+    return found
+
+
+def test_a_socket_that_upgrades_mid_stream_loses_and_reorders_nothing(server_factory):
+    """socket.io's default: connect over polling, then upgrade. The hub's messages wait in an outbox for polling; once
+    the WebSocket is attached, the hub writes to it directly and the outbox's writer hands over after what it held."""
+    url = server_factory(log_level="debug", message_rate=100000, message_burst=100000)
+    port = port_of(url)
+    alice = joined_peer(port, "upgrade-handover")
+    opened = urllib.request.urlopen(f"http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling", timeout=10).read()
+    sid = json.loads(opened.decode()[1:])["sid"]
+    polling(port, sid, b"40")
+    assert any(packet.startswith("40{") for packet in polling(port, sid))
+    polling(port, sid, b'42["create or join","upgrade-handover"]')
+    assert next_message(alice)["type"] == "other_joined"
+
+    def burst(first: int) -> None:
+        alice.sendall(b"".join(frame(TEXT, json.dumps({"type": "message", "data": {"n": n}}).encode())
+                               for n in range(first, first + 100)))
+
+    burst(0)
+    received: list[int] = []
+    deadline = time.monotonic() + 10
+    while not received and time.monotonic() < deadline:
+        received += numbers(polling(port, sid))
+    burst(100)
+    # The upgrade, while messages are still queued for polling.
+    bob = upgrade(port, f"/socket.io/?EIO=4&transport=websocket&sid={sid}")
+    bob.sendall(frame(TEXT, b"2probe"))
+    assert next_text(bob) == "3probe"
+    bob.sendall(frame(TEXT, b"5"))
+    burst(200)
+    deadline = time.monotonic() + 10
+    while (not received or received[-1] < 299) and time.monotonic() < deadline:
+        received += numbers([next_text(bob)])
+    assert received == list(range(300)), f"{len(received)} messages, first out of place at " + str(
+        next((i for i, n in enumerate(received) if n != i), None))
+    # The outbox writer handed over to the direct way out.
+    log = server_factory.servers[0].log()
+    assert "socket.io socket upgraded: hub writes go to its WebSocket" in log, log[-2000:]
+    # And the direct way out keeps working.
+    burst(300)
+    more: list[int] = []
+    while len(more) < 100:
+        more += numbers([next_text(bob)])
+    assert more == list(range(300, 400))
+    alice.close()
+    bob.close()

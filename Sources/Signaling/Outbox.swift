@@ -29,6 +29,7 @@ final class Outbox: ConnectionSink {
     private let continuation: AsyncStream<Item>.Continuation
     private let pending = Atomic<Int>(0)
     private let abortedFlag = Atomic<Bool>(false)
+    private let successor = Mutex<(any ConnectionSink)?>(nil)
     private let limit: Int
 
     init(limit: Int) {
@@ -83,4 +84,14 @@ final class Outbox: ConnectionSink {
 
     /// Whether the bound was exceeded.
     var isAborted: Bool { abortedFlag.load(ordering: .acquiring) }
+
+    /// The hub now sends to `sink` instead (the session moved to a transport the hub can write to directly): the
+    /// stream ends after what it holds, and the writer then hands its state to `sink`.
+    func handOver(to sink: any ConnectionSink) {
+        successor.withLock { $0 = sink }
+        continuation.finish()
+    }
+
+    /// The sink that took over, once the hub switched to it.
+    var handedOverTo: (any ConnectionSink)? { successor.withLock { $0 } }
 }

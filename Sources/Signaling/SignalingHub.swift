@@ -112,6 +112,17 @@ public actor SignalingHub {
         }
     }
 
+    /// From now on, what `connection` is to receive goes to `successor` instead of `outbox` (a Socket.IO session that
+    /// upgraded to a WebSocket); the outbox's writer finishes what it holds first. Nothing happens when the connection
+    /// has ended or its sink is no longer `outbox`.
+    nonisolated func submitHandOver(_ connection: ConnectionID, from outbox: Outbox, to successor: any ConnectionSink) {
+        onHubLoop { hub in
+            guard let current = hub.sinks[connection], current === outbox else { return }
+            hub.sinks[connection] = successor
+            outbox.handOver(to: successor)
+        }
+    }
+
     /// ``ended(_:clean:)`` without waiting, in order with ``submit(_:on:)``.
     nonisolated func submitEnded(_ connection: ConnectionID, clean: Bool) {
         onHubLoop { hub in hub.ended(connection, clean: clean) }

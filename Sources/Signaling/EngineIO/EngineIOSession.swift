@@ -52,6 +52,8 @@ public actor EngineIOSession {
     private var webSocket: EngineIOWebSocketSink?
     private var awaitingPong = false
     private var heartbeatTimer: Scheduled<Void>?
+    /// Told the WebSocket once a polling session's upgrade completes.
+    private var upgradeObservers: [@Sendable (EngineIOWebSocketSink) -> Void] = []
 
     init(
         sid: String, remoteAddress: String?, transport: Transport, configuration: EngineIOConfiguration,
@@ -205,6 +207,18 @@ public actor EngineIOSession {
         sink.write(queue)
         clearQueue()
         if isClosed { sink.finish() }
+        let observers = upgradeObservers
+        upgradeObservers = []
+        guard !isClosed else { return }
+        for observer in observers { observer(sink) }
+    }
+
+    /// The WebSocket the session is on, or `nil` while it polls; `observer` then hears of the WebSocket once an
+    /// upgrade completes (after what was queued for polling went out on it). One call, so no upgrade falls between.
+    func webSocket(orWhenUpgraded observer: @escaping @Sendable (EngineIOWebSocketSink) -> Void) -> EngineIOWebSocketSink? {
+        if transport == .webSocket, let webSocket { return webSocket }
+        if !isClosed { upgradeObservers.append(observer) }
+        return nil
     }
 
     /// Whether a WebSocket may start upgrading this session.
@@ -276,6 +290,7 @@ public actor EngineIOSession {
         }
         webSocket?.finish()
         clearQueue()
+        upgradeObservers = []
         await onEnd(sid)
         await application.closed(self, reason: reason)
     }

@@ -88,6 +88,17 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
         sockets.withLock {
             $0[id.rawValue] = SignalingSocket(connection: connection, session: id, wayOut: wayOut, vocabulary: vocabulary)
         }
+        if case .outbox(let outbox) = wayOut {
+            // Once the session is on a WebSocket (socket.io's default: polling first, then the upgrade), the hub
+            // writes to it directly and the outbox writer task ends.
+            let hub = hub
+            let handOver: @Sendable (EngineIOWebSocketSink) -> Void = { webSocket in
+                let direct = SocketIOWebSocketConnection(
+                    webSocket: webSocket, session: session, vocabulary: vocabulary, holdLimit: hub.sendLimit)
+                hub.submitHandOver(connection, from: outbox, to: direct)
+            }
+            if let webSocket = await session.webSocket(orWhenUpgraded: handOver) { handOver(webSocket) }
+        }
         return .accept(socketID: id.rawValue)
     }
 
@@ -219,7 +230,8 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
 
     // MARK: Hub messages to events
 
-    /// The writer task of a socket whose messages wait in an outbox (polling, or a session that may upgrade).
+    /// The writer task of a socket whose messages wait in an outbox (a polling session); it ends once the session
+    /// upgrades and the hub writes to the WebSocket directly.
     private func write(_ outbox: Outbox, state: SignalingSocket, to socket: SocketIOSocket) async {
         var translation = SocketIOHubTranslation(namespace: socket.namespace, session: state.session)
         let slowConsumer = SignalingError(.slowConsumer, "messages were not read fast enough")
@@ -232,6 +244,11 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
                 return
             }
             outbox.didWrite()
+        }
+        if !outbox.isAborted, let direct = outbox.handedOverTo as? SocketIOWebSocketConnection {
+            logger.debug("socket.io socket upgraded: hub writes go to its WebSocket", metadata: ["sig.session": "\(state.session)"])
+            direct.takeOver(translation)
+            return
         }
         guard outbox.isAborted else { return }
         for packet in translation.closing(error: slowConsumer) { await socket.send(packet) }

@@ -2,11 +2,12 @@ import SignalingCore
 import SocketIOProtocol
 import Synchronization
 
-/// A Socket.IO socket's way out when its Engine.IO session opened on a WebSocket: the hub's messages are translated
+/// A Socket.IO socket's way out when its Engine.IO session is on a WebSocket: the hub's messages are translated
 /// and written onto the connection's event loop as they come, with no outbox and no writer task.
 ///
 /// The bound is the WebSocket sink's (frames written since the socket last drained). Until the namespace has
-/// answered the client's CONNECT, what the hub sends is held, so the client sees its CONNECT answer first.
+/// answered the client's CONNECT (a session that opened on the WebSocket), or until the outbox writer of a session
+/// that upgraded has written what it held, what the hub sends is held, so the client sees everything in order.
 final class SocketIOWebSocketConnection: ConnectionSink {
     private struct State {
         /// Set once the CONNECT was answered (the hub session is known then).
@@ -34,9 +35,15 @@ final class SocketIOWebSocketConnection: ConnectionSink {
     /// The CONNECT of `namespace` was answered for hub session `hubSession`: what was held goes out, and everything
     /// after it goes out as it comes.
     func connected(namespace: String, hubSession: SessionID) {
+        takeOver(SocketIOHubTranslation(namespace: namespace, session: hubSession))
+    }
+
+    /// The outbox writer of a socket that upgraded wrote everything queued before this sink took over: from its
+    /// translation state on, what was held goes out, and everything after it as it comes.
+    func takeOver(_ translation: SocketIOHubTranslation) {
         state.withLock { state in
             guard state.translation == nil, !state.ended else { return }
-            state.translation = SocketIOHubTranslation(namespace: namespace, session: hubSession)
+            state.translation = translation
             let held = state.held
             state.held = []
             for item in held where !state.ended { write(item, state: &state) }
