@@ -75,15 +75,18 @@ public final class SocketIOServer: EngineIOApplication {
     }
 
     private func assemble(_ payload: EngineIOPacket.Payload, sid: String) throws(SocketIOParseError) -> SocketIOPacket? {
-        try clients.withLock { clients throws(SocketIOParseError) -> SocketIOPacket? in
-            guard var state = clients[sid] else { return nil }
-            defer { clients[sid] = state }
-            switch payload {
-            case .text(let text):
-                let (header, count) = try SocketIOPacket.parse(text, maximumAttachments: maximumAttachments)
-                return try state.assembler.begin(header, attachmentCount: count)
-            case .binary(let bytes):
-                return try state.assembler.add(bytes)
+        switch payload {
+        case .text(let text):
+            // Parsed outside the lock every client shares: only the client's assembler needs it.
+            let (header, count) = try SocketIOPacket.parse(text, maximumAttachments: maximumAttachments)
+            return try clients.withLock { clients throws(SocketIOParseError) -> SocketIOPacket? in
+                guard clients[sid] != nil else { return nil }
+                return try clients[sid]!.assembler.begin(header, attachmentCount: count)
+            }
+        case .binary(let bytes):
+            return try clients.withLock { clients throws(SocketIOParseError) -> SocketIOPacket? in
+                guard clients[sid] != nil else { return nil }
+                return try clients[sid]!.assembler.add(bytes)
             }
         }
     }
