@@ -95,7 +95,8 @@ public struct EngineIORoute: Sendable {
         // A client that gives up on its pending GET ends the session (the v4 suite's "cancelled polling request").
         // Only this GET's connection counts: a client may poll over a new connection while an older one closes.
         let connection = ObjectIdentifier(context.channel)
-        context.channel.closeFuture.whenComplete { _ in Task { await session.pollCancelled(on: connection) } }
+        let work = work
+        context.channel.closeFuture.whenComplete { _ in _ = work.submit { await session.pollCancelled(on: connection) } }
         switch await session.poll(on: connection) {
         case .packets(let packets):
             let response = Self.pollingResponse(packets)

@@ -36,7 +36,8 @@ public actor EngineIOSession {
     let configuration: EngineIOConfiguration
     private let application: any EngineIOApplication
     private let onEnd: @Sendable (String) async -> Void
-    private let eventLoop: any EventLoop
+    /// The event loop of the connection that opened the session; its timers run there.
+    nonisolated let eventLoop: any EventLoop
 
     enum Transport { case polling, webSocket }
     private(set) var transport: Transport

@@ -75,7 +75,7 @@ public struct ServerSentEventsRoute: Sendable {
             streams.remove(streamToken)
             // A dropped stream keeps its session for the grace period: the EventSource reconnects and resumes.
             // Ending the connection also finishes its outbox, which ends the pump.
-            Task { await hub.ended(connection, clean: false) }
+            hub.submitEnded(connection, clean: false)
         }
         // The client going away ends the stream even while nothing is being written.
         context.channel.closeFuture.whenComplete { _ in continuation.finish() }

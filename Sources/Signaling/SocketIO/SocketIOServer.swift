@@ -1,3 +1,4 @@
+import NIOCore
 import SignalingCore
 import SocketIOProtocol
 import Synchronization
@@ -14,7 +15,7 @@ public final class SocketIOServer: EngineIOApplication {
     struct ClientState {
         var sockets: [String: SocketIOSocket] = [:]
         var assembler = SocketIOBinaryAssembler()
-        var connectTimer: Task<Void, Never>?
+        var connectTimer: Scheduled<Void>?
     }
 
     public init(
@@ -27,11 +28,11 @@ public final class SocketIOServer: EngineIOApplication {
 
     public func opened(_ session: EngineIOSession) async {
         let timeout = connectTimeout
-        // A client that joins no namespace in time is closed (connectTimeout).
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            guard !Task.isCancelled, let self else { return }
-            if self.clients.withLock({ $0[session.sid]?.sockets.isEmpty ?? false }) { await session.close() }
+        // A client that joins no namespace in time is closed (connectTimeout). A timer holds no stack while it
+        // waits; only a client that never connects makes it run a (short) task.
+        let timer = session.eventLoop.scheduleTask(in: TimeAmount(timeout)) { [weak self] in
+            guard let self, self.clients.withLock({ $0[session.sid]?.sockets.isEmpty ?? false }) else { return }
+            Task { await session.close() }
         }
         clients.withLock { $0[session.sid] = ClientState(connectTimer: timer) }
     }

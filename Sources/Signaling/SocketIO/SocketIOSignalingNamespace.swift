@@ -71,7 +71,8 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
         let wayOut: SignalingSocket.WayOut
         if let webSocket = session.openedOnWebSocket {
             let direct = SocketIOWebSocketConnection(
-                webSocket: webSocket, session: session, vocabulary: vocabulary, holdLimit: hub.sendLimit)
+                webSocket: webSocket, session: session, vocabulary: vocabulary, holdLimit: hub.sendLimit,
+                work: hub.edgeWork)
             connection = await hub.open(address: address, transport: .socketIO, joinToken: token, sink: direct)
             wayOut = .webSocket(direct)
         } else {
@@ -94,7 +95,8 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
             let hub = hub
             let handOver: @Sendable (EngineIOWebSocketSink) -> Void = { webSocket in
                 let direct = SocketIOWebSocketConnection(
-                    webSocket: webSocket, session: session, vocabulary: vocabulary, holdLimit: hub.sendLimit)
+                    webSocket: webSocket, session: session, vocabulary: vocabulary, holdLimit: hub.sendLimit,
+                    work: hub.edgeWork)
                 hub.submitHandOver(connection, from: outbox, to: direct)
             }
             if let webSocket = await session.webSocket(orWhenUpgraded: handOver) { handOver(webSocket) }

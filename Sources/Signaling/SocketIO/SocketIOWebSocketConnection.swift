@@ -20,14 +20,19 @@ final class SocketIOWebSocketConnection: ConnectionSink {
 
     private let webSocket: EngineIOWebSocketSink
     private let session: EngineIOSession
+    private let work: SignalingEdgeWork
     private let vocabulary: SocketIOVocabularyCell
     private let holdLimit: Int
     private let state = Mutex(State())
 
-    /// `holdLimit` bounds what may wait for the CONNECT answer, as an outbox would.
-    init(webSocket: EngineIOWebSocketSink, session: EngineIOSession, vocabulary: SocketIOVocabularyCell, holdLimit: Int) {
+    /// `holdLimit` bounds what may wait for the CONNECT answer, as an outbox would; `work` runs the session's end.
+    init(
+        webSocket: EngineIOWebSocketSink, session: EngineIOSession, vocabulary: SocketIOVocabularyCell, holdLimit: Int,
+        work: SignalingEdgeWork
+    ) {
         self.webSocket = webSocket
         self.session = session
+        self.work = work
         self.vocabulary = vocabulary
         self.holdLimit = holdLimit
     }
@@ -88,7 +93,7 @@ final class SocketIOWebSocketConnection: ConnectionSink {
         state.ended = true
         // Ending the session is the actor's to do; it follows the DISCONNECT written just now.
         let session = session
-        Task { await session.close() }
+        _ = work.submit { await session.close() }
     }
 }
 
