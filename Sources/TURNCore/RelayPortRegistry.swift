@@ -2,9 +2,10 @@ import STUNProtocol
 import Synchronization
 
 /// What the edge keeps bound on a reserved port (RFC 8656 §7.2, EVEN-PORT with R) so no other process takes it
-/// before the RESERVATION-TOKEN is redeemed; the registry releases it when the reservation ends, whichever way.
+/// before the RESERVATION-TOKEN is redeemed. A redeeming allocation adopts it as its relay; a reservation that ends
+/// otherwise releases it.
 public protocol ReservedPortHold: Sendable {
-    /// Frees the port (closes the socket); called once.
+    /// Frees the port (closes the socket); does nothing after the first call or after the edge adopted it.
     func release()
 }
 
@@ -94,41 +95,49 @@ public final class RelayPortRegistry: Sendable {
         return attached
     }
 
-    /// Forgets a reservation and frees its port (the pair moved before the token was handed out).
+    /// Forgets a reservation and frees its port (the pair moved before the token was handed out, or never existed).
     public func cancelReservation(token: UInt64) {
-        let ended = state.withLock { state -> Reservation? in
-            guard let reservation = state.reservations.removeValue(forKey: token) else { return nil }
-            state.used[reservation.family]?.remove(reservation.port)
-            return reservation
+        state.withLock { state in
+            guard let reservation = state.reservations.removeValue(forKey: token) else { return }
+            Self.end(reservation, in: &state)
         }
-        ended?.hold?.release()
     }
 
-    /// Hands over a reserved port, releasing its hold so the caller can bind it at once; `nil` for an unknown or
-    /// expired token (508).
-    public func redeem(token: UInt64, now: UInt64) -> (family: AddressFamily, port: UInt16)? {
-        let ended = state.withLock { state -> Reservation? in
+    /// Hands over a reserved port with what holds it, for the redeeming allocation to adopt as its relay; `nil` for an
+    /// unknown or expired token (508).
+    public func redeem(token: UInt64, now: UInt64) -> (family: AddressFamily, port: UInt16, hold: (any ReservedPortHold)?)? {
+        state.withLock { state in
             guard let reservation = state.reservations.removeValue(forKey: token) else { return nil }
-            if reservation.expiresAt <= now { state.used[reservation.family]?.remove(reservation.port) }
-            return reservation
+            guard reservation.expiresAt > now else {
+                Self.end(reservation, in: &state)
+                return nil
+            }
+            return (reservation.family, reservation.port, reservation.hold)
         }
-        guard let ended else { return nil }
-        ended.hold?.release()
-        return ended.expiresAt > now ? (ended.family, ended.port) : nil
     }
 
     /// Releases reservations nobody redeemed in time.
     public func expireReservations(now: UInt64) {
-        let ended = state.withLock { state -> [Reservation] in
-            var ended: [Reservation] = []
+        state.withLock { state in
             for (token, reservation) in state.reservations where reservation.expiresAt <= now {
                 state.reservations[token] = nil
-                state.used[reservation.family]?.remove(reservation.port)
-                ended.append(reservation)
+                Self.end(reservation, in: &state)
             }
-            return ended
         }
-        for reservation in ended { reservation.hold?.release() }
+    }
+
+    /// Releases every reservation (the server stops).
+    public func releaseAllReservations() {
+        state.withLock { state in
+            for reservation in state.reservations.values { Self.end(reservation, in: &state) }
+            state.reservations = [:]
+        }
+    }
+
+    /// Closes what holds a reservation's port before the port counts as free, so nobody is handed a port still bound.
+    private static func end(_ reservation: Reservation, in state: inout State) {
+        reservation.hold?.release()
+        state.used[reservation.family]?.remove(reservation.port)
     }
 
     /// Ports still free for a family (a metric, and what 508 means).

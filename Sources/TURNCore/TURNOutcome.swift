@@ -14,6 +14,9 @@ public struct PendingAllocation: Sendable {
     /// The RESERVATION-TOKEN of port+1, for EVEN-PORT with R: the edge binds that port too and hands the socket to
     /// ``TURNServerCore/hold(_:reservation:)``, so it stays free for the token until redeemed or expired.
     public var reservationToken: UInt64? = nil
+    /// For an Allocate that redeemed a RESERVATION-TOKEN: what has held the port since the reservation, for the edge
+    /// to adopt as the relay instead of binding the port again (which another process could take in between).
+    public var reservedHold: (any ReservedPortHold)? = nil
 }
 
 /// What the edge must do after a STUN packet from a client.

@@ -57,15 +57,21 @@ extension TURNServerCore {
         var reservation: UInt64? = nil
         let reservationExpiry = now.uptimeNanoseconds + UInt64(configuration.reservationLifetime) * 1_000_000_000
         var addressError: AddressFamily? = nil
+        var reservedHold: (any ReservedPortHold)? = nil
         if let token {
-            guard let redeemed = ports.redeem(token: token.token, now: now.uptimeNanoseconds),
-                configuration.relayAddresses[redeemed.family] != nil
-            else {
+            guard let redeemed = ports.redeem(token: token.token, now: now.uptimeNanoseconds) else {
+                quota.release(auth.username)
+                return fail(.insufficientCapacity)
+            }
+            guard configuration.relayAddresses[redeemed.family] != nil else {
+                redeemed.hold?.release()
+                ports.release(family: redeemed.family, port: redeemed.port)
                 quota.release(auth.username)
                 return fail(.insufficientCapacity)
             }
             family = redeemed.family
             chosen[family] = redeemed.port
+            reservedHold = redeemed.hold
         } else {
             let reserveNext = evenPort?.reserveNextPort == true
             guard let port = ports.take(family: family, even: evenPort != nil, reserveNext: reserveNext, using: &random) else {
@@ -104,7 +110,7 @@ extension TURNServerCore {
         return .openRelays(
             PendingAllocation(
                 id: id, fiveTuple: fiveTuple, relays: relays.mapValues(\.bind), dontFragment: dontFragment,
-                reservationToken: reservation))
+                reservationToken: reservation, reservedHold: reservedHold))
     }
 
     /// The edge bound every relay of a pending allocation: the allocation exists from now, and is answered.

@@ -59,6 +59,8 @@ extension TURNServerCore {
         if let state = pending.removeValue(forKey: fiveTuple) {
             fiveTupleByID[state.id] = nil
             for (family, relay) in state.relays { ports.release(family: family, port: relay.bind.port) }
+            // The pair never existed: its reserved half (and the socket holding it) goes too.
+            if let token = state.reservationToken { ports.cancelReservation(token: token) }
             quota.release(state.auth.username)
         }
         return removeAllocation(fiveTuple)

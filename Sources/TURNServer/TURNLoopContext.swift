@@ -126,7 +126,14 @@ final class TURNLoopContext: TURNOutcomeRunner {
                     level: NIOBSDSocket.OptionLevel(rawValue: option.level), name: NIOBSDSocket.Option(rawValue: option.name)),
                 value: 2)
         }
-        bootstrap.bind(to: address.socketAddress()).assumeIsolated().flatMapThrowing { channel in
+        // A redeemed reservation's socket has held the port since the reservation: it becomes the relay.
+        let bound =
+            if let adopted = (pending.reservedHold as? ReservedUDPPort)?.adopt() {
+                bootstrap.withBoundSocket(adopted.descriptor)
+            } else {
+                bootstrap.bind(to: address.socketAddress())
+            }
+        bound.assumeIsolated().flatMapThrowing { channel in
             // EVEN-PORT with R: port+1 is bound too, and held until its token is redeemed.
             guard let token = pending.reservationToken else { return channel }
             do {

@@ -152,6 +152,8 @@ public final class TURNServer: Service, Sendable {
             let context = contexts[ObjectIdentifier(loop)]!
             try? await loop.submit { context.value.closeAll() }.get()
         }
+        // No expiry runs any more: ports held for reservations are closed now.
+        ports.releaseAllReservations()
     }
 
     public func run() async throws {

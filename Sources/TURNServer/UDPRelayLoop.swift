@@ -172,8 +172,7 @@ final class UDPRelayLoop: TURNOutcomeRunner {
             var attempt = 0
             while opened[family] == nil {
                 do {
-                    let socket = try UDPSocket.bound(
-                        to: address, receiveBuffer: RelaySocketOptions.receiveBuffer, dontFragment: pending.dontFragment)
+                    let socket = try relaySocket(address, family: family, pending: pending)
                     // EVEN-PORT with R: port+1 is bound too, and held until its token is redeemed.
                     if pending.reservationToken != nil {
                         do {
@@ -213,6 +212,22 @@ final class UDPRelayLoop: TURNOutcomeRunner {
         if let reserved, let token = pending.reservationToken { core.hold(reserved, reservation: token) }
         relays[pending.id] = opened
         if !relaysBound(pending) { closeRelays(pending.id) }
+    }
+
+    /// The socket a redeemed reservation held, made a relay; else a fresh one bound to `address`.
+    private func relaySocket(_ address: TransportAddress, family: AddressFamily, pending: PendingAllocation) throws(UDPSocket.Failure)
+        -> UDPSocket
+    {
+        guard let adopted = (pending.reservedHold as? ReservedUDPPort)?.adopt() else {
+            return try UDPSocket.bound(to: address, receiveBuffer: RelaySocketOptions.receiveBuffer, dontFragment: pending.dontFragment)
+        }
+        do {
+            try adopted.becomeRelay(family: family, dontFragment: pending.dontFragment)
+        } catch {
+            adopted.close()
+            throw error
+        }
+        return adopted
     }
 
     func closeRelays(_ id: AllocationID) {

@@ -79,6 +79,14 @@ struct UDPSocket {
         return made
     }
 
+    /// Makes an adopted socket (a reserved port's) a relay: the relay receive buffer, and DF when asked for.
+    func becomeRelay(family: AddressFamily, dontFragment: Bool) throws(Failure) {
+        try set(SOL_SOCKET, SO_RCVBUF, RelaySocketOptions.receiveBuffer, "SO_RCVBUF")
+        guard dontFragment else { return }
+        let option = RelaySocketOptions.dontFragment(family)
+        try set(option.level, option.name, 2, "DONT-FRAGMENT")
+    }
+
     private func set(_ level: Int32, _ name: Int32, _ value: Int32, _ label: String) throws(Failure) {
         var value = value
         guard setsockopt(descriptor, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 else {

@@ -21,17 +21,27 @@ struct RelayPortReservationTests {
         return (registry, port)
     }
 
-    @Test func redeemingReleasesTheHoldAndHandsOverThePort() {
+    @Test func redeemingHandsOverThePortWithItsHold() {
         let (registry, port) = reservedRegistry(token: 7)
         let hold = CountingHold()
         #expect(registry.attach(hold, token: 7))
-        #expect(hold.count == 0)
         let redeemed = registry.redeem(token: 7, now: 10)
         #expect(redeemed?.port == port + 1)
-        #expect(hold.count == 1)
+        // The redeeming allocation adopts the held socket: the port is never free in between.
+        #expect(redeemed?.hold as? CountingHold === hold)
+        #expect(hold.count == 0)
         #expect(registry.isLive(family: .ipv4, port: port + 1))
         #expect(registry.redeem(token: 7, now: 10) == nil)
+    }
+
+    @Test func stoppingReleasesEveryHold() {
+        let (registry, port) = reservedRegistry(token: 7)
+        let hold = CountingHold()
+        registry.attach(hold, token: 7)
+        registry.releaseAllReservations()
         #expect(hold.count == 1)
+        #expect(!registry.isLive(family: .ipv4, port: port + 1))
+        #expect(registry.redeem(token: 7, now: 10) == nil)
     }
 
     @Test func expiryAndCancellationReleaseTheHoldAndThePort() {
