@@ -51,8 +51,11 @@ struct SignalingClientTests {
         }
     }
 
+    /// A close frame is a leave: the peer hears `bye` with reason `closed` (a dropped connection would give `timeout`, and
+    /// only after the grace period, longer here than the reader waits). No clock is read: under a loaded test run the
+    /// close handshake alone has taken over 5 s.
     @Test func cleanCloseIsSeenAsByeAtOnce() async throws {
-        try await withRunningSwitchboard { port in
+        try await withRunningSwitchboard(configure: { $0.signaling.gracePeriod = .seconds(120) }) { port in
             let url = "ws://127.0.0.1:\(port)/ws"
             try await SignalingClient.withConnection(to: url) { alice in
                 let events = EventReader(alice)
@@ -64,9 +67,7 @@ struct SignalingClientTests {
                     return await bob.sessionID
                 }
                 _ = try await events.message()  // other_joined
-                let start = ContinuousClock.now
                 #expect(try await events.message() == .bye(room: RoomName("close-room")!, id: bobID!, reason: .closed))
-                #expect(ContinuousClock.now - start < .seconds(5))
             }
         }
     }

@@ -53,8 +53,8 @@ public actor EngineIOSession {
     private var webSocket: EngineIOWebSocketSink?
     private var awaitingPong = false
     private var heartbeatTimer: Scheduled<Void>?
-    /// Told the WebSocket once a polling session's upgrade completes.
-    private var upgradeObservers: [@Sendable (EngineIOWebSocketSink) -> Void] = []
+    /// Told the WebSocket once a polling session's upgrade completes, by the key they were registered with.
+    private var upgradeObservers: [String: @Sendable (EngineIOWebSocketSink) -> Void] = [:]
 
     init(
         sid: String, remoteAddress: String?, transport: Transport, configuration: EngineIOConfiguration,
@@ -208,18 +208,26 @@ public actor EngineIOSession {
         sink.write(queue)
         clearQueue()
         if isClosed { sink.finish() }
-        let observers = upgradeObservers
-        upgradeObservers = []
+        let observers = upgradeObservers.values
+        upgradeObservers = [:]
         guard !isClosed else { return }
         for observer in observers { observer(sink) }
     }
 
     /// The WebSocket the session is on, or `nil` while it polls; `observer` then hears of the WebSocket once an
-    /// upgrade completes (after what was queued for polling went out on it). One call, so no upgrade falls between.
-    func webSocket(orWhenUpgraded observer: @escaping @Sendable (EngineIOWebSocketSink) -> Void) -> EngineIOWebSocketSink? {
+    /// upgrade completes (after what was queued for polling went out on it), unless ``forgetUpgradeObserver(_:)`` is
+    /// called with `key` first. One call, so no upgrade falls between.
+    func webSocket(
+        orWhenUpgraded observer: @escaping @Sendable (EngineIOWebSocketSink) -> Void, key: String
+    ) -> EngineIOWebSocketSink? {
         if transport == .webSocket, let webSocket { return webSocket }
-        if !isClosed { upgradeObservers.append(observer) }
+        if !isClosed { upgradeObservers[key] = observer }
         return nil
+    }
+
+    /// The observer registered with `key` no longer needs to hear of an upgrade (its socket left).
+    func forgetUpgradeObserver(_ key: String) {
+        upgradeObservers[key] = nil
     }
 
     /// Whether a WebSocket may start upgrading this session.
@@ -291,7 +299,7 @@ public actor EngineIOSession {
         }
         webSocket?.finish()
         clearQueue()
-        upgradeObservers = []
+        upgradeObservers = [:]
         await onEnd(sid)
         await application.closed(self, reason: reason)
     }

@@ -99,7 +99,7 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
                     work: hub.edgeWork)
                 hub.submitHandOver(connection, from: outbox, to: direct)
             }
-            if let webSocket = await session.webSocket(orWhenUpgraded: handOver) { handOver(webSocket) }
+            if let webSocket = await session.webSocket(orWhenUpgraded: handOver, key: id.rawValue) { handOver(webSocket) }
         }
         return .accept(socketID: id.rawValue)
     }
@@ -116,6 +116,7 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
 
     public func disconnected(_ socket: SocketIOSocket, reason: String) async {
         guard let state = sockets.withLock({ $0.removeValue(forKey: socket.id) }) else { return }
+        if case .outbox = state.wayOut { await socket.session.forgetUpgradeObserver(state.session.rawValue) }
         // Leaving on purpose (or being closed by the hub) is a clean leave; a lost transport waits out the
         // grace period, as a dropped `/ws` connection does.
         await hub.ended(state.connection, clean: Self.cleanReasons.contains(reason))

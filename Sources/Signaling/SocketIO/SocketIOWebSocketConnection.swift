@@ -78,7 +78,12 @@ final class SocketIOWebSocketConnection: ConnectionSink {
             guard !state.ended else { return true }
             guard state.translation != nil else {
                 state.held.append(item)
-                return state.held.count <= holdLimit
+                guard state.held.count > holdLimit else { return true }
+                // The hub drops the connection now. Once the way out opens the client hears why and is disconnected,
+                // as the outbox writer does for a slow consumer, instead of staying connected to nothing.
+                let error = SignalingError(.slowConsumer, "messages were not read fast enough")
+                state.held = [.message(OutboundMessage(seq: nil, message: .error(error))), .close(nil)]
+                return false
             }
             write(item, state: &state)
             return !webSocket.overflowed
