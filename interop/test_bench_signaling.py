@@ -56,3 +56,12 @@ def test_a_refused_join_is_reported(server_factory):
     code, report = run_bench(url, "--connections", "4", "--duration", "1")
     assert code == 2, report
     assert report["errors"] >= 4 and report["sent"] == 0, report
+
+
+def test_an_answer_that_is_not_the_upgrade_is_a_failed_run(server_factory):
+    # /healthz answers plain HTTP: every peer's upgrade is refused at once, not left to time out.
+    url = server_factory(**LOAD_OPTIONS).replace("/ws", "/healthz")
+    code, report = run_bench(url, "--connections", "4", "--duration", "1", timeout=30)
+    assert code == 2, report
+    assert report["errors"] == 4 and report["sent"] == 0, report
+    assert all(kind.startswith("upgrade refused") for kind in report["error_kinds"]), report

@@ -63,21 +63,27 @@ final class LightNativeBenchmark {
     static func run(_ settings: SignalingBenchmark) async throws -> SignalingBenchmarkResult {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
-        let result = try await loop.flatSubmit {
+        let run = loop.flatSubmit {
             let benchmark = LightNativeBenchmark(settings: settings, loop: loop)
             benchmark.start()
             return benchmark.promise.futureResult
-        }.get()
+        }
+        let result: Result<SignalingBenchmarkResult, any Error>
+        do {
+            result = .success(try await run.get())
+        } catch {
+            result = .failure(error)
+        }
         try await group.shutdownGracefully()
-        return result
+        return try result.get()
     }
 
     private func start() {
         baselineRSS = settings.serverPID.flatMap(ProcessMemory.residentBytes)
         for index in 0..<settings.connections {
             let text = index % 2 == 1 ? settings.secondURL ?? settings.url : settings.url
-            guard let url = URL(string: text), let host = url.host else {
-                promise.fail(LightBenchmarkError("not a WebSocket URL: \(text)"))
+            guard let url = URL(string: text), url.scheme == "ws", let host = url.host else {
+                promise.fail(LightBenchmarkError("not a ws:// URL (this generator speaks no TLS): \(text)"))
                 return
             }
             let peer = Peer(index: index, room: "\(settings.roomPrefix)-\(index / 2)", url: url)
@@ -102,7 +108,9 @@ final class LightNativeBenchmark {
         let benchmark = NIOLoopBound(self, eventLoop: loop)
         let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 20, automaticErrorHandling: false) { channel, _ in
             channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(LightPeerHandler(benchmark: benchmark.value, peer: bound.value))
+                let pipeline = channel.pipeline.syncOperations
+                try pipeline.removeHandler(pipeline.handler(type: UpgradeRequestHandler.self)).assumeIsolated().whenFailure { _ in }
+                try pipeline.addHandler(LightPeerHandler(benchmark: benchmark.value, peer: bound.value))
             }
         }
         ClientBootstrap(group: loop)
@@ -159,7 +167,7 @@ final class LightNativeBenchmark {
         peer.channel = nil
         peer.acknowledgements?.cancel()
         guard !peer.passedDone else { return }
-        fail(peer, finished ? nil : "closed")
+        fail(peer, "closed")
     }
 
     // MARK: The run
@@ -259,9 +267,17 @@ final class LightNativeBenchmark {
                 .flatMap { channel.close() }
         }
         let bound = NIOLoopBound(self, eventLoop: loop)
-        EventLoopFuture.andAllComplete(closings, on: loop).whenComplete { _ in
-            bound.value.promise.succeed(bound.value.result())
-        }
+        EventLoopFuture.andAllComplete(closings, on: loop).whenComplete { _ in bound.value.report() }
+        // A server that stops reading would hold the close writes forever: the report does not wait for them long.
+        loop.scheduleTask(in: .seconds(5)) { bound.value.report() }
+    }
+
+    private var reported = false
+
+    private func report() {
+        guard !reported else { return }
+        reported = true
+        promise.succeed(result())
     }
 
     private func closeCode(_ channel: any Channel) -> ByteBuffer {
@@ -303,15 +319,18 @@ struct LightBenchmarkError: Error, CustomStringConvertible {
     }
 }
 
-/// Sends the HTTP request that the WebSocket upgrade answers, and reports a connection that closed before it.
-private final class UpgradeRequestHandler: ChannelInboundHandler {
-    typealias InboundIn = NIOAny
+/// Sends the HTTP request that the WebSocket upgrade answers, and reports an answer that is not the upgrade or a
+/// connection that closed before it; the upgrade removes it.
+private final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 
     private let host: String
     private let path: String
     private let benchmark: LightNativeBenchmark
     private let peer: LightNativeBenchmark.Peer
+    /// Whether this peer's failure was counted (once per peer).
+    private var reported = false
 
     init(host: String, path: String, benchmark: LightNativeBenchmark, peer: LightNativeBenchmark.Peer) {
         self.host = host
@@ -330,9 +349,19 @@ private final class UpgradeRequestHandler: ChannelInboundHandler {
         context.fireChannelActive()
     }
 
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Only a response that is not the upgrade gets here (a 101 is consumed by the upgrade handler).
+        if case .head(let head) = unwrapInboundIn(data), !reported {
+            reported = true
+            benchmark.fail(peer, "upgrade refused: \(head.status.code)")
+            context.close(promise: nil)
+        }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         // The peer's own handler reports a WebSocket that closes; this one, a connection that never became one.
-        if peer.channel == nil { benchmark.fail(peer, "upgrade failed") }
+        if !reported { benchmark.fail(peer, "upgrade failed") }
+        reported = true
         context.fireChannelInactive()
     }
 
