@@ -96,9 +96,12 @@ struct SocketIOBenchCommand: AsyncParsableCommand {
     @Option(help: "Base WebSocket URL of the server; /socket.io/ is appended.")
     var url = "ws://127.0.0.1:8080"
 
+    @Flag(help: "Drive the peers with a WebSocket client and tasks each, not channel handlers on one event loop.")
+    var tasks = false
+
     @OptionGroup var load: RelayLoadOptions
 
     func run() async throws {
-        try await load.run(.socketIO, url: url)
+        try await load.run(tasks ? .socketIOTasks : .socketIO, url: url)
     }
 }

@@ -13,12 +13,15 @@ enum BenchIncoming: Sendable {
 struct SignalingBenchmark: Sendable {
     /// The protocol the peers speak.
     enum WireProtocol: Sendable {
-        /// `/ws` from channel handlers on one event loop (``LightNativeBenchmark``); `url` is the `/ws` URL.
+        /// `/ws` from channel handlers on one event loop (``EventLoopBenchmark``); `url` is the `/ws` URL.
         case native
         /// `/ws` through the Swift SDK, a task and an actor per peer; `url` is the `/ws` URL.
         case nativeSDK
-        /// Socket.IO's "join/leave" vocabulary over an Engine.IO WebSocket; `url` is `ws://host:port`.
+        /// Socket.IO's "join/leave" vocabulary over an Engine.IO WebSocket, from channel handlers on one event loop;
+        /// `url` is `ws://host:port`.
         case socketIO
+        /// The same through ``SocketIOBenchConnection``, a WebSocket client and tasks per peer.
+        case socketIOTasks
     }
 
     let protocolKind: WireProtocol
@@ -59,7 +62,11 @@ struct SignalingBenchmark: Sendable {
     }
 
     func run() async throws -> SignalingBenchmarkResult {
-        if protocolKind == .native { return try await LightNativeBenchmark.run(self) }
+        switch protocolKind {
+        case .native: return try await EventLoopBenchmark.run(self, dialect: .native)
+        case .socketIO: return try await EventLoopBenchmark.run(self, dialect: .socketIO)
+        case .nativeSDK, .socketIOTasks: break
+        }
         let epoch = ContinuousClock.now
         let baselineRSS = serverPID.flatMap(ProcessMemory.residentBytes)
         let ready = Barrier(parties: connections)
@@ -113,7 +120,7 @@ struct SignalingBenchmark: Sendable {
             switch protocolKind {
             case .native, .nativeSDK:
                 return try await nativePeer(room: room, url: url, run: run)
-            case .socketIO:
+            case .socketIO, .socketIOTasks:
                 return try await SocketIOBenchConnection.withConnection(url: url) { connection in
                     var stats = PeerStats()
                     guard let answer = await connection.call("join", [.string(room)]), answer["ok"] == .bool(true) else {

@@ -5,14 +5,15 @@ import NIOPosix
 import NIOWebSocket
 import SwitchboardClient
 
-/// `bench signaling`'s `/ws` peers served by channel handlers on one event loop, with no task, actor or stream
-/// per connection: the same load as the SDK peers (join a room of two, ack every 2 s, paced messages to the
-/// partner, an end marker), checked the same way.
+/// The peers of `bench signaling` and `bench socketio` served by channel handlers on one event loop, with no task,
+/// actor or stream per connection: the same load as the task-based peers (join a room of two, paced messages to the
+/// partner, an end marker; on `/ws` an ack every 2 s), checked the same way. ``EventLoopBenchmarkDialect`` is what
+/// differs between the protocols.
 ///
 /// The SDK keeps an actor, two tasks and two `AsyncStream`s per connection: at 10,000 connections at 1 msg/s
 /// the generator took 1.1 of the two cores the server shares, so the server's latency tail measured the
 /// generator's queueing as much as its own. Everything here is confined to one loop, so it needs no locks.
-final class LightNativeBenchmark {
+final class EventLoopBenchmark {
     /// One peer's connection and progress.
     final class Peer {
         let index: Int
@@ -38,6 +39,7 @@ final class LightNativeBenchmark {
     }
 
     private let settings: SignalingBenchmark
+    private let dialect: EventLoopBenchmarkDialect
     private let loop: any EventLoop
     private let promise: EventLoopPromise<SignalingBenchmarkResult>
     private let padding: String
@@ -52,19 +54,20 @@ final class LightNativeBenchmark {
     private var cpuAtStart: Double?
     private var cpuSeconds: Double?
 
-    private init(settings: SignalingBenchmark, loop: any EventLoop) {
+    private init(settings: SignalingBenchmark, dialect: EventLoopBenchmarkDialect, loop: any EventLoop) {
         self.settings = settings
+        self.dialect = dialect
         self.loop = loop
         self.promise = loop.makePromise()
         self.padding = String(repeating: "x", count: settings.payloadBytes)
     }
 
     /// Runs the load on an event loop of its own and reports it.
-    static func run(_ settings: SignalingBenchmark) async throws -> SignalingBenchmarkResult {
+    static func run(_ settings: SignalingBenchmark, dialect: EventLoopBenchmarkDialect) async throws -> SignalingBenchmarkResult {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         let run = loop.flatSubmit {
-            let benchmark = LightNativeBenchmark(settings: settings, loop: loop)
+            let benchmark = EventLoopBenchmark(settings: settings, dialect: dialect, loop: loop)
             benchmark.start()
             return benchmark.promise.futureResult
         }
@@ -83,7 +86,7 @@ final class LightNativeBenchmark {
         for index in 0..<settings.connections {
             let text = index % 2 == 1 ? settings.secondURL ?? settings.url : settings.url
             guard let url = URL(string: text), url.scheme == "ws", let host = url.host else {
-                promise.fail(LightBenchmarkError("not a ws:// URL (this generator speaks no TLS): \(text)"))
+                promise.fail(EventLoopBenchmarkError("not a ws:// URL (this generator speaks no TLS): \(text)"))
                 return
             }
             let peer = Peer(index: index, room: "\(settings.roomPrefix)-\(index / 2)", url: url)
@@ -104,7 +107,7 @@ final class LightNativeBenchmark {
     private func connect(peer bound: NIOLoopBound<Peer>, host: String) {
         let peer = bound.value
         let port = peer.url.port ?? 80
-        let path = peer.url.path.isEmpty ? "/" : peer.url.path
+        let path = dialect.path(of: peer.url)
         let benchmark = NIOLoopBound(self, eventLoop: loop)
         let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 20, automaticErrorHandling: false) { channel, _ in
             channel.eventLoop.makeCompletedFuture {
@@ -119,8 +122,10 @@ final class LightNativeBenchmark {
                 channel.eventLoop.makeCompletedFuture {
                     let request = UpgradeRequestHandler(
                         host: "\(host):\(port)", path: path, benchmark: benchmark.value, peer: bound.value)
+                    // A server may write right after its 101 (Engine.IO's open packet), often in the same segment:
+                    // those bytes must reach the WebSocket decoder, not be dropped with the HTTP handlers.
                     try channel.pipeline.syncOperations.addHTTPClientHandlers(
-                        withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
+                        leftOverBytesStrategy: .forwardBytes, withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
                     try channel.pipeline.syncOperations.addHandler(request)
                 }
             }
@@ -130,35 +135,33 @@ final class LightNativeBenchmark {
 
     // MARK: Events from a peer's handler
 
-    /// The WebSocket is open: join, and acknowledge every 2 s from now on.
+    /// The WebSocket is open: join (or wait for the server's open, on Socket.IO), and acknowledge every 2 s from now on.
     func upgraded(_ peer: Peer, context: ChannelHandlerContext) {
-        let join = #"{"type":"join","room":"\#(peer.room)","capacity":2}"#
-        send(join, on: context.channel)
+        if let opening = dialect.opening(room: peer.room) { send(opening, on: context.channel) }
+        guard dialect.acknowledgement(lastSeq: 0) != nil else { return }
         let bound = NIOLoopBound(self, eventLoop: loop)
         let boundPeer = NIOLoopBound(peer, eventLoop: loop)
         peer.acknowledgements = loop.scheduleRepeatedTask(initialDelay: .seconds(2), delay: .seconds(2)) { _ in
             let peer = boundPeer.value
-            guard let channel = peer.channel, !peer.passedDone else { return }
-            bound.value.send(#"{"type":"ping","ack":\#(peer.lastSeq),"id":"_ack"}"#, on: channel)
+            guard let channel = peer.channel, !peer.passedDone,
+                let acknowledgement = bound.value.dialect.acknowledgement(lastSeq: peer.lastSeq)
+            else { return }
+            bound.value.send(acknowledgement, on: channel)
         }
     }
 
-    func received(_ outbound: OutboundMessage, from peer: Peer) {
-        if let seq = outbound.seq { peer.lastSeq = max(peer.lastSeq, seq) }
-        switch outbound.message {
-        case .joined(_, _, let members, _, _):
-            if let first = members.first { partnerKnown(first.id.rawValue, peer: peer) }
-        case .otherJoined(_, let other):
-            if peer.partner == nil { partnerKnown(other.id.rawValue, peer: peer) }
-        case .message(_, _, _, let data):
-            messageReceived(data, peer: peer)
-        case .error(let error):
-            peer.stats.recordError(error.code.rawValue)
-            if !peer.passedReady { fail(peer, nil) }
-        case .full:
-            fail(peer, "join: full")
-        default:
-            break
+    /// A text frame from the server.
+    func received(_ frame: ByteBuffer, from peer: Peer, on channel: any Channel) {
+        for heard in dialect.heard(frame, room: peer.room) {
+            switch heard {
+            case .reply(let text): send(text, on: channel)
+            case .partner(let partner): if peer.partner == nil { partnerKnown(partner, peer: peer) }
+            case .data(let data): messageReceived(data, peer: peer)
+            case .sequence(let seq): peer.lastSeq = max(peer.lastSeq, seq)
+            case .error(let kind):
+                peer.stats.recordError(kind)
+                if !peer.passedReady { fail(peer, nil) }
+            }
         }
     }
 
@@ -210,15 +213,15 @@ final class LightNativeBenchmark {
             guard let channel = peer.channel, let partner = peer.partner, !peer.passedDone else { return }
             guard deadline < end else {
                 // Per-sender order means that once the marker arrives, nothing else is in flight.
-                bound.value.send(#"{"type":"message","to":"\#(partner)","data":{"done":\#(peer.stats.sent)}}"#, on: channel)
+                let marker = bound.value.dialect.message(#"{"done":\#(peer.stats.sent)}"#, partner: partner, room: peer.room)
+                bound.value.send(marker, on: channel)
                 peer.sendingFinished = true
                 bound.value.arriveDoneIfFinished(peer)
                 return
             }
             let sentAt = NIODeadline.now().uptimeNanoseconds - bound.value.epoch.uptimeNanoseconds
-            bound.value.send(
-                #"{"type":"message","to":"\#(partner)","data":{"n":\#(peer.stats.sent),"t":\#(sentAt),"pad":"\#(bound.value.padding)"}}"#,
-                on: channel)
+            let data = #"{"n":\#(peer.stats.sent),"t":\#(sentAt),"pad":"\#(bound.value.padding)"}"#
+            bound.value.send(bound.value.dialect.message(data, partner: partner, room: peer.room), on: channel)
             peer.stats.sent += 1
             bound.value.schedule(peer, at: deadline + interval, interval: interval, end: end)
         }
@@ -311,7 +314,7 @@ final class LightNativeBenchmark {
 }
 
 /// Why the light load generator could not run.
-struct LightBenchmarkError: Error, CustomStringConvertible {
+struct EventLoopBenchmarkError: Error, CustomStringConvertible {
     let description: String
 
     init(_ description: String) {
@@ -327,12 +330,12 @@ private final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChann
 
     private let host: String
     private let path: String
-    private let benchmark: LightNativeBenchmark
-    private let peer: LightNativeBenchmark.Peer
+    private let benchmark: EventLoopBenchmark
+    private let peer: EventLoopBenchmark.Peer
     /// Whether this peer's failure was counted (once per peer).
     private var reported = false
 
-    init(host: String, path: String, benchmark: LightNativeBenchmark, peer: LightNativeBenchmark.Peer) {
+    init(host: String, path: String, benchmark: EventLoopBenchmark, peer: EventLoopBenchmark.Peer) {
         self.host = host
         self.path = path
         self.benchmark = benchmark
@@ -370,15 +373,15 @@ private final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChann
     }
 }
 
-/// One peer's WebSocket: answers the server's pings and hands every text frame, decoded, to the benchmark.
+/// One peer's WebSocket: answers the server's WebSocket pings and hands every text frame to the benchmark.
 private final class LightPeerHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
-    private let benchmark: LightNativeBenchmark
-    private let peer: LightNativeBenchmark.Peer
+    private let benchmark: EventLoopBenchmark
+    private let peer: EventLoopBenchmark.Peer
 
-    init(benchmark: LightNativeBenchmark, peer: LightNativeBenchmark.Peer) {
+    init(benchmark: EventLoopBenchmark, peer: EventLoopBenchmark.Peer) {
         self.benchmark = benchmark
         self.peer = peer
     }
@@ -392,11 +395,7 @@ private final class LightPeerHandler: ChannelInboundHandler {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text:
-            guard let outbound = try? OutboundMessage.decode(frame.unmaskedData.readableBytesView) else {
-                peer.stats.recordError("undecodable frame")
-                return
-            }
-            benchmark.received(outbound, from: peer)
+            benchmark.received(frame.unmaskedData, from: peer, on: context.channel)
         case .ping:
             context.writeAndFlush(
                 wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)), promise: nil)
