@@ -37,8 +37,13 @@ def run_bench(url: str, *extra: str, timeout: float = 90, command: str = "signal
 @pytest.mark.parametrize("engine", [[], ["--sdk"]], ids=["event-loop", "sdk"])
 def test_every_message_arrives_once_in_order(server_factory, engine):
     url = server_factory(**LOAD_OPTIONS)
-    code, report = run_bench(url, "--connections", "40", "--rate", "10", "--duration", "2", "--drain", "10", *engine)
+    pid = str(server_factory.servers[0].proc.pid)
+    code, report = run_bench(url, "--connections", "40", "--rate", "10", "--duration", "2", "--drain", "10",
+                             "--server-pid", pid, *engine)
     assert_complete(code, report)
+    # The server's figures are read from /proc around the measured part.
+    assert report["server_cpu_us_per_message"] > 0, report
+    assert "server_idle_rss_per_connection_bytes" in report and "server_rss_per_connection_bytes" in report, report
     assert 0 < report["latency_ms"]["p50"] <= report["latency_ms"]["p99"], report
 
 

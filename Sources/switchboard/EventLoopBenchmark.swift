@@ -48,11 +48,7 @@ final class EventLoopBenchmark {
     private var done = 0
     private var finished = false
     private let epoch = NIODeadline.now()
-    private var baselineRSS: Int?
-    private var idleRSS: Int?
-    private var loadedRSS: Int?
-    private var cpuAtStart: Double?
-    private var cpuSeconds: Double?
+    private var server: ServerSampler
 
     private init(settings: SignalingBenchmark, dialect: EventLoopBenchmarkDialect, loop: any EventLoop) {
         self.settings = settings
@@ -60,6 +56,7 @@ final class EventLoopBenchmark {
         self.loop = loop
         self.promise = loop.makePromise()
         self.padding = String(repeating: "x", count: settings.payloadBytes)
+        self.server = ServerSampler(pid: settings.serverPID)
     }
 
     /// Runs the load on an event loop of its own and reports it.
@@ -82,7 +79,6 @@ final class EventLoopBenchmark {
     }
 
     private func start() {
-        baselineRSS = settings.serverPID.flatMap(ProcessMemory.residentBytes)
         for index in 0..<settings.connections {
             let text = index % 2 == 1 ? settings.secondURL ?? settings.url : settings.url
             guard let url = URL(string: text), url.scheme == "ws", let host = url.host else {
@@ -186,11 +182,7 @@ final class EventLoopBenchmark {
         ready += 1
         guard ready == peers.count, peers.count == settings.connections else { return }
         // Every peer has joined (or failed): memory of idle connections, and the CPU clock starts.
-        if let pid = settings.serverPID {
-            idleRSS = ProcessMemory.residentBytes(pid: pid)
-            sampleRSS()
-            cpuAtStart = ProcessMemory.cpuSeconds(pid: pid)
-        }
+        server.sendingStarted()
         let start = NIODeadline.now()
         let end = start + TimeAmount(settings.duration)
         for peer in peers where !peer.passedDone {
@@ -231,7 +223,7 @@ final class EventLoopBenchmark {
         guard peer.passedReady, !peer.receivingFinished else { return }
         if data["done"] != nil {
             peer.receivingFinished = true
-            if peer.index == 0 { sampleRSS() }
+            if peer.index == 0 { server.sample() }
             arriveDoneIfFinished(peer)
             return
         }
@@ -260,10 +252,7 @@ final class EventLoopBenchmark {
         done += 1
         guard done == settings.connections, !finished else { return }
         finished = true
-        sampleRSS()
-        if let pid = settings.serverPID, let start = cpuAtStart, let end = ProcessMemory.cpuSeconds(pid: pid) {
-            cpuSeconds = end - start
-        }
+        server.sendingEnded()
         // Nobody left before everyone was done; now everyone leaves with a close frame, as the SDK does.
         let closings = peers.compactMap(\.channel).map { channel in
             channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: closeCode(channel)))
@@ -280,31 +269,13 @@ final class EventLoopBenchmark {
     private func report() {
         guard !reported else { return }
         reported = true
-        promise.succeed(result())
+        promise.succeed(settings.result(peers.map(\.stats), server: server))
     }
 
     private func closeCode(_ channel: any Channel) -> ByteBuffer {
         var buffer = channel.allocator.buffer(capacity: 2)
         buffer.writeInteger(UInt16(1000))
         return buffer
-    }
-
-    private func sampleRSS() {
-        guard let pid = settings.serverPID, let rss = ProcessMemory.residentBytes(pid: pid) else { return }
-        loadedRSS = max(loadedRSS ?? 0, rss)
-    }
-
-    private func result() -> SignalingBenchmarkResult {
-        var total = SignalingBenchmark.PeerStats()
-        for peer in peers { total.absorb(peer.stats) }
-        var latencies = total.latenciesNanoseconds
-        latencies.sort()
-        return SignalingBenchmarkResult(
-            connections: settings.connections, ratePerPeer: settings.rate, durationSeconds: settings.duration.secondsDouble,
-            sent: total.sent, received: total.received, lost: max(0, total.sent - total.received), outOfOrder: total.outOfOrder,
-            errors: total.errors, errorKinds: total.errorKinds, p50: SignalingBenchmark.percentile(latencies, 0.50),
-            p99: SignalingBenchmark.percentile(latencies, 0.99), p999: SignalingBenchmark.percentile(latencies, 0.999),
-            serverBaselineRSS: baselineRSS, serverLoadedRSS: loadedRSS, serverIdleRSS: idleRSS, serverCPUSeconds: cpuSeconds)
     }
 
     fileprivate func send(_ text: String, on channel: any Channel) {

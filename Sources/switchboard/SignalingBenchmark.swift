@@ -68,7 +68,6 @@ struct SignalingBenchmark: Sendable {
         case .nativeSDK, .socketIOTasks: break
         }
         let epoch = ContinuousClock.now
-        let baselineRSS = serverPID.flatMap(ProcessMemory.residentBytes)
         let ready = Barrier(parties: connections)
         let done = Barrier(parties: connections)
         let monitor = RSSMonitor(pid: serverPID)
@@ -84,20 +83,22 @@ struct SignalingBenchmark: Sendable {
             for await peerStats in group { all.append(peerStats) }
             return all
         }
-        var latencies = stats.flatMap(\.latenciesNanoseconds)
+        return result(stats, server: await monitor.sampler)
+    }
+
+    /// The report of a run: every peer's figures, and what was seen of the server.
+    func result(_ stats: [PeerStats], server: ServerSampler) -> SignalingBenchmarkResult {
+        var total = PeerStats()
+        for peer in stats { total.absorb(peer) }
+        var latencies = total.latenciesNanoseconds
         latencies.sort()
-        let sent = stats.reduce(0) { $0 + $1.sent }
-        let received = stats.reduce(0) { $0 + $1.received }
-        let loaded = await monitor.loadedRSS
-        let usage = await monitor.usage
         return SignalingBenchmarkResult(
-            connections: connections, ratePerPeer: rate, durationSeconds: duration.secondsDouble,
-            sent: sent, received: received, lost: max(0, sent - received),
-            outOfOrder: stats.reduce(0) { $0 + $1.outOfOrder }, errors: stats.reduce(0) { $0 + $1.errors },
-            errorKinds: stats.reduce(into: [:]) { $0.merge($1.errorKinds, uniquingKeysWith: +) },
-            p50: Self.percentile(latencies, 0.50), p99: Self.percentile(latencies, 0.99),
-            p999: Self.percentile(latencies, 0.999), serverBaselineRSS: baselineRSS, serverLoadedRSS: loaded,
-            serverIdleRSS: usage.idleRSS, serverCPUSeconds: usage.cpuSeconds)
+            connections: connections, ratePerPeer: rate, durationSeconds: duration.secondsDouble, sent: total.sent,
+            received: total.received, lost: max(0, total.sent - total.received), outOfOrder: total.outOfOrder,
+            errors: total.errors, errorKinds: total.errorKinds, p50: Self.percentile(latencies, 0.50),
+            p99: Self.percentile(latencies, 0.99), p999: Self.percentile(latencies, 0.999),
+            serverBaselineRSS: server.baselineRSS, serverLoadedRSS: server.loadedRSS, serverIdleRSS: server.idleRSS,
+            serverCPUSeconds: server.cpuSeconds)
     }
 
     /// What one child task of a peer produced.
@@ -329,26 +330,30 @@ actor PeerProgress {
     }
 }
 
-/// Samples the server process: resident memory once every peer has joined (idle) and while loaded (the
-/// largest sample), and the CPU time it spent while the peers were sending.
-actor RSSMonitor {
+/// What a run learns of the server process: resident memory before the first connection, once every peer has
+/// joined (idle) and while loaded (the largest sample), and the CPU time it spent while the peers were sending. Both
+/// generators use it: the task-based one through ``RSSMonitor``, the event-loop one confined to its loop.
+struct ServerSampler: Sendable {
     let pid: Int?
+    private(set) var baselineRSS: Int?
     private(set) var loadedRSS: Int?
-    private var idleRSS: Int?
+    private(set) var idleRSS: Int?
     private var cpuAtStart: Double?
-    private var cpuSeconds: Double?
+    private(set) var cpuSeconds: Double?
 
+    /// Takes the baseline now, before any connection.
     init(pid: Int?) {
         self.pid = pid
+        baselineRSS = pid.flatMap(ProcessMemory.residentBytes)
     }
 
-    func sample() {
+    mutating func sample() {
         guard let pid, let rss = ProcessMemory.residentBytes(pid: pid) else { return }
         loadedRSS = max(loadedRSS ?? 0, rss)
     }
 
     /// Every peer has joined and none has sent yet.
-    func sendingStarted() {
+    mutating func sendingStarted() {
         guard let pid else { return }
         idleRSS = ProcessMemory.residentBytes(pid: pid)
         sample()
@@ -356,14 +361,24 @@ actor RSSMonitor {
     }
 
     /// Every peer has finished sending and receiving.
-    func sendingEnded() {
+    mutating func sendingEnded() {
         sample()
         guard let pid, let start = cpuAtStart, let end = ProcessMemory.cpuSeconds(pid: pid) else { return }
         cpuSeconds = end - start
     }
+}
 
-    /// Idle memory and CPU seconds spent relaying, when the process could be read.
-    var usage: (idleRSS: Int?, cpuSeconds: Double?) { (idleRSS, cpuSeconds) }
+/// A ``ServerSampler`` the task-based peers share.
+actor RSSMonitor {
+    private(set) var sampler: ServerSampler
+
+    init(pid: Int?) {
+        sampler = ServerSampler(pid: pid)
+    }
+
+    func sample() { sampler.sample() }
+    func sendingStarted() { sampler.sendingStarted() }
+    func sendingEnded() { sampler.sendingEnded() }
 }
 
 /// Reads a process's resident set size and CPU time from /proc.
