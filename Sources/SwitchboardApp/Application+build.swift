@@ -157,6 +157,7 @@ public func buildApplication(
                         "listening https",
                         metadata: ["https.port": "\(channel.localAddress?.port ?? 0)", "tls.sha256": "\(certificates.fingerprint)"])
                 },
+                eventLoopGroupProvider: .shared(SignalingLoop.group),
                 logger: logger))
     }
     // Services start before the HTTP server and stop after it, so TURN relays drain last.
@@ -176,5 +177,6 @@ public func buildApplication(
                 "listening", metadata: ["http.address": "\(address.ipAddress ?? configuration.host)", "http.port": "\(address.port ?? 0)"])
             await onServerRunning(address)
         },
+        eventLoopGroupProvider: .shared(SignalingLoop.group),
         logger: logger)
 }
