@@ -40,7 +40,7 @@ fi
 run c1000 1000 1 20 || true
 run c10000 10000 1 20 || true
 best=0
-for rate in 2 4 6 8 10 12 16 20 24 32; do
+for rate in 2 4 6 8 10 12 16 20 24 32 40 48 64; do
   if run "sweep-r$rate" 1000 "$rate" 10; then best=$rate; else break; fi
 done
 echo "highest sustained rate at 1000 connections: $best msg/s per peer ($((best * 1000)) msg/s relayed)"

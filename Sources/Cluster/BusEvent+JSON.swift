@@ -17,14 +17,14 @@ extension BusEvent {
             return ["t": "l", "s": .string(session.rawValue), "r": .string(room.rawValue), "why": .string(reason.rawValue)]
         case .delivery(.direct(let room, let from, let to, let data)), .delivery(.copy(let room, let from, let to, let data)):
             var object: [String: JSONValue] = [
-                "t": "m", "r": .string(room.rawValue), "f": .string(from.rawValue), "to": .string(to.id.rawValue), "d": data,
+                "t": "m", "r": .string(room.rawValue), "f": .string(from.rawValue), "to": .string(to.id.rawValue), "d": data.value,
             ]
             if case .delivery(.copy) = self { object["t"] = "c" }
             if to.seq != 0 { object["n"] = .integer(Int64(clamping: to.seq)) }
             return .object(object)
         case .delivery(.broadcast(let room, let from, let data, let recipients)):
             var object: [String: JSONValue] = [
-                "t": "b", "r": .string(room.rawValue), "f": .string(from.rawValue), "d": data,
+                "t": "b", "r": .string(room.rawValue), "f": .string(from.rawValue), "d": data.value,
                 "to": .array(recipients.map { .string($0.id.rawValue) }),
             ]
             if recipients.contains(where: { $0.seq != 0 }) {
@@ -61,9 +61,9 @@ extension BusEvent {
             guard let number = value.integerValue, number >= 0 else { throw BusDecodingError("event '\(kind)' has an invalid number") }
             return UInt64(number)
         }
-        func data() throws(BusDecodingError) -> JSONValue {
+        func data() throws(BusDecodingError) -> JSONText {
             guard let data = object["d"] else { throw BusDecodingError("event '\(kind)' lacks 'd'") }
-            return data
+            return JSONText(data)
         }
         switch kind {
         case "j":

@@ -10,13 +10,14 @@ extension ClientRequest {
 
     /// Parses one text frame. Every failure is a recoverable `SignalingError` naming what was wrong.
     public static func decode(_ bytes: some Collection<UInt8>) throws(SignalingError) -> ClientRequest {
-        let value: JSONValue
+        // `data` stays the text it arrived as: relaying writes it verbatim (see JSONText).
+        let parsed: (members: [String: JSONValue], text: JSONText?)?
         do {
-            value = try JSONValue(parsing: bytes)
+            parsed = try JSONValue.parsingObject(bytes, keepingAsText: "data")
         } catch {
             throw SignalingError(.badJSON, "frame is not valid JSON: \(error)")
         }
-        guard case .object(let fields) = value else {
+        guard let (fields, data) = parsed else {
             throw SignalingError(.badJSON, "frame must be a JSON object")
         }
         var reader = FieldReader(fields: fields)
@@ -35,7 +36,7 @@ extension ClientRequest {
         case "leave": message = .leave
         case "message":
             let to = try reader.optionalString("to", maximumBytes: 128).map(SessionID.init)
-            guard let data = fields["data"] else { throw reader.error(.missingField, "missing field 'data'") }
+            guard let data else { throw reader.error(.missingField, "missing field 'data'") }
             message = .message(to: to, data: data)
         case "ping": message = .ping(ack: try reader.optionalSequence("ack"))
         case "resume":

@@ -5,7 +5,7 @@ public enum ClientMessage: Equatable, Sendable {
     /// Leave the current room.
     case leave
     /// Relay `data` to one member (`to`) or to every other member of the sender's room.
-    case message(to: SessionID?, data: JSONValue)
+    case message(to: SessionID?, data: JSONText)
     /// Liveness probe; `ack` optionally acknowledges server messages up to that sequence number.
     case ping(ack: UInt64?)
     /// Reattach to a session whose connection dropped, replaying everything after `lastSeq`.

@@ -56,11 +56,11 @@ public struct Recipient: Hashable, Sendable {
 /// A relayed message that crosses to another node, which delivers it to its own members.
 public enum RemoteDelivery: Equatable, Sendable {
     /// To one member (`to` in the sender's request, or a held message for a member who joined there).
-    case direct(room: RoomName, from: SessionID, to: Recipient, data: JSONValue)
+    case direct(room: RoomName, from: SessionID, to: Recipient, data: JSONText)
     /// An unaddressed message (a broadcast, or one held while its sender was alone) for the one member `to`.
-    case copy(room: RoomName, from: SessionID, to: Recipient, data: JSONValue)
+    case copy(room: RoomName, from: SessionID, to: Recipient, data: JSONText)
     /// To the members `to` of `room`, the ones the sender's node knows the receiving node serves.
-    case broadcast(room: RoomName, from: SessionID, data: JSONValue, to: [Recipient])
+    case broadcast(room: RoomName, from: SessionID, data: JSONText, to: [Recipient])
 
     /// The member a single-recipient delivery is for.
     public var recipient: Recipient? {

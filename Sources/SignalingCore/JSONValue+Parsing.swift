@@ -23,6 +23,15 @@ extension JSONValue {
     public init(parsing text: String) throws(JSONParseError) {
         try self.init(parsing: Array(text.utf8))
     }
+
+    /// Parses one complete JSON text that must be an object, keeping the member named `key` as the validated text
+    /// it arrived as instead of a tree (it is absent from `members`). A repeated member counts once, the last one.
+    public static func parsingObject(
+        _ bytes: some Collection<UInt8>, keepingAsText key: String
+    ) throws(JSONParseError) -> (members: [String: JSONValue], text: JSONText?)? {
+        var parser = JSONParser(bytes: Array(bytes))
+        return try parser.parseObjectDocument(keepingAsText: key)
+    }
 }
 
 /// A recursive-descent parser over UTF-8 bytes with a depth bound.
@@ -40,6 +49,141 @@ private struct JSONParser {
         skipWhitespace()
         guard index == bytes.count else { throw fail("unexpected trailing characters") }
         return value
+    }
+
+    /// `nil` when the document is valid JSON but not an object.
+    mutating func parseObjectDocument(
+        keepingAsText rawKey: String
+    ) throws(JSONParseError) -> (members: [String: JSONValue], text: JSONText?)? {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else {
+            _ = try parseDocument()
+            return nil
+        }
+        index += 1
+        var members: [String: JSONValue] = [:]
+        var raw: Range<Int>?
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+        } else {
+            while true {
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected member name") }
+                let key = try parseString()
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                index += 1
+                skipWhitespace()
+                if key == rawKey {
+                    let start = index
+                    try skipValue(depth: 1)
+                    raw = start..<index
+                    members[key] = nil
+                } else {
+                    members[key] = try parseValue(depth: 1)
+                }
+                skipWhitespace()
+                guard index < bytes.count else { throw fail("unexpected end of input") }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                guard bytes[index] == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
+                index += 1
+                break
+            }
+        }
+        skipWhitespace()
+        guard index == bytes.count else { throw fail("unexpected trailing characters") }
+        guard let raw else { return (members, nil) }
+        // Strings were checked for escapes and control characters as they were skipped; UTF-8 once, here.
+        guard let text = String(validating: bytes[raw], as: UTF8.self) else {
+            index = raw.lowerBound
+            throw fail("invalid UTF-8")
+        }
+        return (members, JSONText(validated: text))
+    }
+
+    /// Validates one value as `parseValue` would, building nothing (UTF-8 inside strings is left to the caller).
+    mutating func skipValue(depth: Int) throws(JSONParseError) {
+        guard depth < JSONValue.maximumDepth else { throw fail("nesting too deep") }
+        guard index < bytes.count else { throw fail("unexpected end of input") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): try skipContainer(depth: depth, closing: UInt8(ascii: "}"), members: true)
+        case UInt8(ascii: "["): try skipContainer(depth: depth, closing: UInt8(ascii: "]"), members: false)
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try expectLiteral("true")
+        case UInt8(ascii: "f"): try expectLiteral("false")
+        case UInt8(ascii: "n"): try expectLiteral("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try parseNumber()
+        default: throw fail("unexpected character")
+        }
+    }
+
+    /// An object (`members`: each element is `"name": value`) or an array.
+    mutating func skipContainer(depth: Int, closing: UInt8, members: Bool) throws(JSONParseError) {
+        index += 1
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == closing {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            if members {
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected member name") }
+                try skipString()
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                index += 1
+                skipWhitespace()
+            }
+            try skipValue(depth: depth + 1)
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unexpected end of input") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            guard bytes[index] == closing else {
+                throw fail(members ? "expected ',' or '}'" : "expected ',' or ']'")
+            }
+            index += 1
+            return
+        }
+    }
+
+    /// Checks a string's escapes (`\u` surrogates paired) and that it has no raw control character.
+    mutating func skipString() throws(JSONParseError) {
+        index += 1
+        var unused: [UInt8] = []
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                index += 1
+                return
+            case UInt8(ascii: "\\"):
+                index += 1
+                guard index < bytes.count else { throw fail("unexpected end of input") }
+                let escape = bytes[index]
+                index += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    break
+                case UInt8(ascii: "u"):
+                    try appendUnicodeEscape(to: &unused)
+                    unused.removeAll(keepingCapacity: true)
+                default: throw fail("invalid escape")
+                }
+            default:
+                guard byte >= 0x20 else { throw fail("control character in string") }
+                index += 1
+            }
+        }
+        throw fail("unterminated string")
     }
 
     func fail(_ reason: String) -> JSONParseError {

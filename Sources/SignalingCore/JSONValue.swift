@@ -1,4 +1,4 @@
-/// Any JSON value. Signaling payloads (`data`) are opaque JSON that the server relays untouched.
+/// Any JSON value, as a tree. A message's `data` is a ``JSONText``, relayed as the text it arrived as.
 public enum JSONValue: Hashable, Sendable {
     case null
     case bool(Bool)

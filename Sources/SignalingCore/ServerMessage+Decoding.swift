@@ -73,7 +73,7 @@ extension OutboundMessage {
         case "message":
             message = .message(
                 room: try room(), from: SessionID(try string("from")),
-                to: fields["to"]?.stringValue.map(SessionID.init), data: fields["data"] ?? .null)
+                to: fields["to"]?.stringValue.map(SessionID.init), data: JSONText(fields["data"] ?? .null))
         case "error":
             guard let code = SignalingErrorCode(rawValue: try string("code")) else {
                 throw ServerMessageDecodingError(reason: "unknown error code")

@@ -36,7 +36,7 @@ extension OutboundMessage {
             writer.field("room", room.rawValue)
             writer.field("from", from.rawValue)
             if let to { writer.field("to", to.rawValue) }
-            writer.field("data", data)
+            writer.field("data", text: data)
         case .error(let error):
             writer.field("code", error.code.rawValue)
             writer.field("message", error.message)
@@ -80,6 +80,14 @@ struct JSONObjectWriter {
     }
 
     mutating func field(_ key: String, _ value: JSONValue) {
+        output += ",\""
+        output += key
+        output += "\":"
+        value.write(to: &output)
+    }
+
+    /// `data`: written as its text, verbatim when it arrived as text.
+    mutating func field(_ key: String, text value: JSONText) {
         output += ",\""
         output += key
         output += "\":"

@@ -47,7 +47,7 @@ public enum ServerMessage: Equatable, Sendable {
     /// The room is at capacity; you were not admitted.
     case full(room: RoomName, capacity: Int, requestID: JSONValue?)
     /// A relayed message; `from` is stamped by the server, `to` echoed when it was addressed.
-    case message(room: RoomName, from: SessionID, to: SessionID?, data: JSONValue)
+    case message(room: RoomName, from: SessionID, to: SessionID?, data: JSONText)
     /// A request failed or an asynchronous problem occurred.
     case error(SignalingError)
     /// Answers `ping`.

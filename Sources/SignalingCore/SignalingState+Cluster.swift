@@ -165,7 +165,7 @@ extension SignalingState {
     /// A broadcast from `sender` to the other `members` of a room: local ones directly, one copy per other node
     /// naming the members it serves there, and one per parked member into its mailbox.
     mutating func broadcast(
-        _ data: JSONValue, in room: RoomName, members: [SessionID], from sender: SessionID, now: MonotonicTime,
+        _ data: JSONText, in room: RoomName, members: [SessionID], from sender: SessionID, now: MonotonicTime,
         actions: inout [SignalingAction]
     ) {
         // A single node has no remote members and numbers nothing: skip the lookups on its hot path.

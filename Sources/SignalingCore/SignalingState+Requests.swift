@@ -154,7 +154,7 @@ extension SignalingState {
     }
 
     private mutating func handleMessage(
-        to: SessionID?, data: JSONValue, requestID: JSONValue?, session id: SessionID, connection: ConnectionID,
+        to: SessionID?, data: JSONText, requestID: JSONValue?, session id: SessionID, connection: ConnectionID,
         now: MonotonicTime, actions: inout [SignalingAction]
     ) {
         func fail(_ code: SignalingErrorCode, _ message: String) {

@@ -236,7 +236,7 @@ struct Room: Sendable {
 /// A broadcast sent while its sender was alone, waiting for the next joiner.
 struct HeldMessage: Sendable {
     let from: SessionID
-    let data: JSONValue
+    let data: JSONText
     let requestID: JSONValue?
     let expiresAt: MonotonicTime
 }

@@ -71,7 +71,7 @@ enum EventLoopBenchmarkDialect {
         case .joined(_, _, let members, _, _):
             if let first = members.first { heard.append(.partner(first.id.rawValue)) }
         case .otherJoined(_, let other): heard.append(.partner(other.id.rawValue))
-        case .message(_, _, _, let data): heard.append(.data(data))
+        case .message(_, _, _, let data): heard.append(.data(data.value))
         case .error(let error): heard.append(.error(error.code.rawValue))
         case .full: heard.append(.error("join: full"))
         default: break

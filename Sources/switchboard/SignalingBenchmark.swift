@@ -177,7 +177,7 @@ struct SignalingBenchmark: Sendable {
 
     private static func benchIncoming(_ event: SignalingEvent) -> BenchIncoming? {
         switch event {
-        case .message(.message(_, _, _, let data)): return .data(data)
+        case .message(.message(_, _, _, let data)): return .data(data.value)
         case .message(.error(let error)): return .error(error.code.rawValue)
         case .disconnected: return .error("disconnected")
         case .closed: return .closed

@@ -74,7 +74,7 @@ import Testing
 
     @Test func batchesStayUnderTheNotificationLimit() throws {
         var batcher = BusBatcher(node: a)
-        let data = JSONValue.string(String(repeating: "x", count: 1_000))
+        let data = JSONText.string(String(repeating: "x", count: 1_000))
         let publications = (0..<40).map { _ in
             ClusterPublication.delivery(b, .broadcast(room: room, from: SessionID("s1"), data: data, to: [Recipient(SessionID("s2"))]))
         }
@@ -83,7 +83,7 @@ import Testing
         #expect(batches.allSatisfy { $0.fitsNotification })
         let events = try batches.flatMap { try BusBatch(parsing: $0.text).events }
         #expect(events.count == 40)
-        let huge = JSONValue.string(String(repeating: "y", count: 20_000))
+        let huge = JSONText.string(String(repeating: "y", count: 20_000))
         let oversized = batcher.encode([
             .delivery(b, .direct(room: room, from: SessionID("s1"), to: Recipient(SessionID("s2")), data: huge))
         ])

@@ -19,7 +19,7 @@ import Testing
             harness.state.remoteMemberJoined(RemoteMember(peer: PeerInfo(id: sender, name: nil), room: room, node: nodeB, capacity: 8)))
     }
 
-    func relay(_ harness: inout CoreHarness, _ data: JSONValue, seq: UInt64, to connection: ConnectionID) {
+    func relay(_ harness: inout CoreHarness, _ data: JSONText, seq: UInt64, to connection: ConnectionID) {
         let delivery = RemoteDelivery.direct(room: room, from: sender, to: Recipient(harness.session(connection), seq: seq), data: data)
         harness.record(harness.state.remoteDeliveryReceived(delivery, now: harness.clock.now))
     }
@@ -48,7 +48,7 @@ import Testing
         return fresh
     }
 
-    func payloads(_ harness: inout CoreHarness, _ connection: ConnectionID) -> [JSONValue] {
+    func payloads(_ harness: inout CoreHarness, _ connection: ConnectionID) -> [JSONText] {
         harness.take(connection).compactMap { message in
             guard case .message(_, _, _, let data) = message else { return nil }
             return data

@@ -113,7 +113,7 @@ struct ResumeTests {
         core.join("room-1", on: b)
         let joinedSeq = core.takeOutbound(b).last!.seq!
         core.lose(b)
-        let large = JSONValue.string(String(repeating: "x", count: 20_000))
+        let large = JSONText.string(String(repeating: "x", count: 20_000))
         for _ in 1...5 { core.send(.message(to: nil, data: large), on: a) }
         core.send(.message(to: nil, data: "small"), on: a)
         _ = core.take(a)

@@ -118,7 +118,7 @@ struct RoutingTests {
         _ = core.take(b)
         for n in 0..<1000 { core.send(.message(to: nil, data: .integer(Int64(n))), on: a) }
         let numbers = core.takeOutbound(b).compactMap { outbound -> Int64? in
-            if case .message(_, _, _, let data) = outbound.message { return data.integerValue } else { return nil }
+            if case .message(_, _, _, let data) = outbound.message { return data.value.integerValue } else { return nil }
         }
         #expect(numbers == (0..<1000).map(Int64.init))
     }

@@ -62,7 +62,7 @@ struct SocketIOHubTranslationTests {
     @Test func aReplayIsEveryMissedMessageInOrderAndAttachmentsBecomeBinaryMessages() {
         var translation = SocketIOHubTranslation(namespace: "/", session: me)
         let missed = [1, 2, 3].map {
-            OutboundMessage(seq: UInt64($0), message: .message(room: room, from: other, to: nil, data: .integer(Int64($0))))
+            OutboundMessage(seq: UInt64($0), message: .message(room: room, from: other, to: nil, data: JSONText(.integer(Int64($0)))))
         }
         let replay = translation.packets(for: .replay(missed), vocabulary: .codelab).packets
         #expect(encoded(replay) == [#"2["message",1]"#, #"2["message",2]"#, #"2["message",3]"#])

@@ -27,15 +27,15 @@ struct SignalingClientTests {
 
                     let offer: JSONValue = ["type": "offer", "sdp": "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n"]
                     try await alice.message(offer, to: bobID)
-                    #expect(try await bobEvents.message() == .message(room: room, from: aliceID, to: bobID, data: offer))
+                    #expect(try await bobEvents.message() == .message(room: room, from: aliceID, to: bobID, data: JSONText(offer)))
                     let answer: JSONValue = ["type": "answer", "sdp": "v=0\r\n"]
                     try await bob.message(answer)
-                    #expect(try await aliceEvents.message() == .message(room: room, from: bobID, to: nil, data: answer))
+                    #expect(try await aliceEvents.message() == .message(room: room, from: bobID, to: nil, data: JSONText(answer)))
                     let candidate: JSONValue = [
                         "type": "candidate", "candidate": ["candidate": "candidate:1 1 udp 1 127.0.0.1 5000 typ host", "sdpMid": "0"],
                     ]
                     try await alice.message(candidate)
-                    #expect(try await bobEvents.message() == .message(room: room, from: aliceID, to: nil, data: candidate))
+                    #expect(try await bobEvents.message() == .message(room: room, from: aliceID, to: nil, data: JSONText(candidate)))
 
                     let carolResult = try await SignalingClient.withConnection(to: url) { carol in
                         try await carol.join("call-1", id: "c1")
@@ -98,7 +98,7 @@ struct SignalingClientTests {
                     var received: [Int64] = []
                     while received.count < 50 {
                         guard case .message(_, _, _, let data) = try await bobEvents.message() else { continue }
-                        received.append(data.integerValue ?? -1)
+                        received.append(data.value.integerValue ?? -1)
                     }
                     #expect(received == Array(0..<50))
                     // The session is intact in both directions, and Alice never saw bye.

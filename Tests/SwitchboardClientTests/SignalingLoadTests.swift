@@ -64,12 +64,12 @@ struct SignalingLoadTests {
                 guard case .message(let messageRoom, let from, _, let data) = try await events.message(timeout: .seconds(60)) else {
                     continue
                 }
-                if messageRoom.rawValue != room || from != partner || data["room"]?.stringValue != room
-                    || data["from"]?.stringValue != partner?.rawValue
+                if messageRoom.rawValue != room || from != partner || data.value["room"]?.stringValue != room
+                    || data.value["from"]?.stringValue != partner?.rawValue
                 {
                     result.foreign += 1
                 }
-                if data["n"]?.integerValue != Int64(result.received) { result.inOrder = false }
+                if data.value["n"]?.integerValue != Int64(result.received) { result.inOrder = false }
                 result.received += 1
             }
             // Stay until everyone is done, so no one sees a partner's bye mid-run.

@@ -157,9 +157,9 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
         }
         // As ``request(event:arguments:state:socket:)`` reads a `message`.
         if state.vocabulary == .joinLeave, arguments.count >= 2 {
-            hub.submit(ClientRequest(.message(to: nil, data: arguments[1])), on: state.connection, naming: arguments[0])
+            hub.submit(ClientRequest(.message(to: nil, data: JSONText(arguments[1]))), on: state.connection, naming: arguments[0])
         } else if let data = arguments.first {
-            hub.submit(ClientRequest(.message(to: nil, data: data)), on: state.connection)
+            hub.submit(ClientRequest(.message(to: nil, data: JSONText(data))), on: state.connection)
         } else {
             return false
         }
@@ -197,13 +197,13 @@ public final class SocketIOSignalingNamespace: SocketIONamespaceHandler {
             // The join/leave vocabulary names the room first; the codelab sends the payload alone.
             guard state.vocabulary == .joinLeave, arguments.count >= 2 else {
                 guard let data = arguments.first else { throw SignalingError(.missingField, "message needs a payload", requestType: event) }
-                return .message(to: nil, data: data)
+                return .message(to: nil, data: JSONText(data))
             }
             let current = await hub.room(of: state.connection)
             guard arguments[0].stringValue == current?.rawValue else {
                 throw SignalingError(.notInRoom, "not in room \(arguments[0].serialized.prefix(80))", requestType: event)
             }
-            return .message(to: nil, data: arguments[1])
+            return .message(to: nil, data: JSONText(arguments[1]))
         default:
             throw SignalingError(.unknownType, "unknown event '\(event.prefix(64))'", requestType: String(event.prefix(64)))
         }

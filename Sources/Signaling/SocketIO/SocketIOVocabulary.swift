@@ -46,8 +46,8 @@ extension SocketIOVocabulary {
             return [SocketIOEmission("bye", [.string(room.rawValue), .string(id.rawValue)])]
         case .message(let room, _, _, let data):
             switch self {
-            case .codelab: return [SocketIOEmission("message", [data])]
-            case .joinLeave: return [SocketIOEmission("message", [.string(room.rawValue), data])]
+            case .codelab: return [SocketIOEmission("message", [data.value])]
+            case .joinLeave: return [SocketIOEmission("message", [.string(room.rawValue), data.value])]
             }
         case .error(let error):
             return [SocketIOEmission("error", [error.jsonObject])]
