@@ -287,6 +287,7 @@ let package = Package(
             name: "SignalingTests",
             dependencies: [
                 "Signaling", "SignalingCore", "SwitchboardApp", "SwitchboardTestSupport",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

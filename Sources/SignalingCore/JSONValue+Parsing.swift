@@ -62,7 +62,7 @@ private struct JSONParser {
         }
         index += 1
         var members: [String: JSONValue] = [:]
-        var raw: Range<Int>?
+        var raw: String?
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -78,7 +78,13 @@ private struct JSONParser {
                 if key == rawKey {
                     let start = index
                     try skipValue(depth: 1)
-                    raw = start..<index
+                    // Strings were checked for escapes and control characters as they were skipped; UTF-8 here, for
+                    // every occurrence (a repeated member's earlier values must be as valid as in the tree).
+                    guard let text = String(validating: bytes[start..<index], as: UTF8.self) else {
+                        index = start
+                        throw fail("invalid UTF-8")
+                    }
+                    raw = text
                     members[key] = nil
                 } else {
                     members[key] = try parseValue(depth: 1)
@@ -96,13 +102,7 @@ private struct JSONParser {
         }
         skipWhitespace()
         guard index == bytes.count else { throw fail("unexpected trailing characters") }
-        guard let raw else { return (members, nil) }
-        // Strings were checked for escapes and control characters as they were skipped; UTF-8 once, here.
-        guard let text = String(validating: bytes[raw], as: UTF8.self) else {
-            index = raw.lowerBound
-            throw fail("invalid UTF-8")
-        }
-        return (members, JSONText(validated: text))
+        return (members, raw.map(JSONText.init(validated:)))
     }
 
     /// Validates one value as `parseValue` would, building nothing (UTF-8 inside strings is left to the caller).

@@ -51,6 +51,10 @@ struct JSONTextTests {
         bytes[bytes.count - 3] = 0xFF
         #expect(throws: JSONParseError.self) { try JSONValue(parsing: bytes) }
         #expect(throws: JSONParseError.self) { try JSONValue.parsingObject(bytes, keepingAsText: "data") }
+        // Also in an earlier `data` that a repeated one replaces (found by fuzzing).
+        let repeated = Array(#"{"type":"message","data":"a"#.utf8) + [0x82] + Array(#"b","data":1}"#.utf8)
+        #expect(throws: JSONParseError.self) { try JSONValue(parsing: repeated) }
+        #expect(throws: JSONParseError.self) { try JSONValue.parsingObject(repeated, keepingAsText: "data") }
     }
 
     @Test func nestingIsBoundedAsInTheTree() {
