@@ -91,7 +91,7 @@ actor MetricsExporter {
                 registry.makeGauge(
                     descriptor: Self.descriptor("switchboard_turn_relay_ports_free", "Relay ports free for new allocations."),
                     labels: [("family", family == .ipv4 ? "ipv4" : "ipv6")]
-                ).set(Int64(turn.ports.freePorts(family: family)))
+                ).set(Int64(turn.ports.freeCount(family: family)))
             }
         }
         return registry.emitToBuffer()

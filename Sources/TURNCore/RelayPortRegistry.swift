@@ -35,14 +35,6 @@ public final class RelayPortRegistry: Sendable {
         self.range = range
     }
 
-    /// Ports of `family` neither in use nor reserved.
-    public func freePorts(family: AddressFamily) -> Int {
-        state.withLock { state in
-            let reserved = state.reservations.values.filter { $0.family == family }.count
-            return max(0, range.count - (state.used[family]?.count ?? 0) - reserved)
-        }
-    }
-
     /// Takes a free port, starting at a random point in the range (RFC 8656 §21.1.7). With `even`, the port is even;
     /// with `reserveNext`, port+1 is taken too and stays reserved. `nil` when none is left (508).
     public func take(
@@ -140,7 +132,8 @@ public final class RelayPortRegistry: Sendable {
         state.used[reservation.family]?.remove(reservation.port)
     }
 
-    /// Ports still free for a family (a metric, and what 508 means).
+    /// Ports of `family` neither in use nor reserved (a metric, and what 508 means). A reserved port is among those
+    /// taken, so it counts once.
     public func freeCount(family: AddressFamily) -> Int {
         range.count - state.withLock { $0.used[family]?.count ?? 0 }
     }

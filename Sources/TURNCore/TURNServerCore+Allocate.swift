@@ -170,13 +170,7 @@ extension TURNServerCore {
 
     /// The edge could not bind a relay: give everything back and answer 508.
     public mutating func relaysFailed(_ id: AllocationID) -> ByteBuffer? {
-        guard let fiveTuple = fiveTupleByID.removeValue(forKey: id), let state = pending.removeValue(forKey: fiveTuple) else {
-            return nil
-        }
-        for (family, relay) in state.relays { ports.release(family: family, port: relay.bind.port) }
-        // The pair never existed: its reserved half (and the socket holding it) goes too.
-        if let token = state.reservationToken { ports.cancelReservation(token: token) }
-        quota.release(state.auth.username)
+        guard let fiveTuple = fiveTupleByID[id], let state = forgetPending(fiveTuple) else { return nil }
         var response = STUNMessage(
             type: STUNMessageType(method: .allocate, messageClass: .errorResponse), transactionID: state.transactionID)
         response.add(ErrorCodeAttribute(.insufficientCapacity))

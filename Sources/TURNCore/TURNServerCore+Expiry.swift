@@ -56,19 +56,27 @@ extension TURNServerCore {
 
     /// A TCP or TLS client connection closed: its allocation ends with it (RFC 8656 §2.1).
     public mutating func connectionClosed(_ fiveTuple: FiveTuple) -> AllocationSummary? {
-        if let state = pending.removeValue(forKey: fiveTuple) {
-            fiveTupleByID[state.id] = nil
-            for (family, relay) in state.relays { ports.release(family: family, port: relay.bind.port) }
-            // The pair never existed: its reserved half (and the socket holding it) goes too.
-            if let token = state.reservationToken { ports.cancelReservation(token: token) }
-            quota.release(state.auth.username)
-        }
+        forgetPending(fiveTuple)
         return removeAllocation(fiveTuple)
     }
 
-    /// Ends every allocation (shutdown), returning their summaries.
+    /// Ends every allocation (shutdown), returning their summaries; those still waiting for their relays give back
+    /// their ports, reservations and quota too.
     public mutating func removeAll() -> [AllocationSummary] {
-        allocations.keys.compactMap { removeAllocation($0) }
+        for fiveTuple in Array(pending.keys) { forgetPending(fiveTuple) }
+        return allocations.keys.compactMap { removeAllocation($0) }
+    }
+
+    /// Forgets an allocation whose relays are not bound yet, giving back its ports, reservation and quota.
+    @discardableResult
+    mutating func forgetPending(_ fiveTuple: FiveTuple) -> PendingState? {
+        guard let state = pending.removeValue(forKey: fiveTuple) else { return nil }
+        fiveTupleByID[state.id] = nil
+        for (family, relay) in state.relays { ports.release(family: family, port: relay.bind.port) }
+        // The pair never existed: its reserved half (and the socket holding it) goes too.
+        if let token = state.reservationToken { ports.cancelReservation(token: token) }
+        quota.release(state.auth.username)
+        return state
     }
 
     /// Forgets an allocation and gives back its ports and quota.

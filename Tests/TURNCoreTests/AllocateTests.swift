@@ -121,6 +121,26 @@ struct AllocateTests {
         #expect(harness.ports.freeCount(family: .ipv4) == 0)
     }
 
+    @Test func stoppingGivesBackWhatAllocationsStillWaitingForTheirRelaysHold() throws {
+        var harness = TURNCoreHarness(relayPorts: 50000...50009, userQuota: 0)
+        _ = try harness.allocate()
+        harness.fiveTuple.client.port = 6001
+        let outcome = harness.send(
+            harness.request(.allocate) { message in
+                message.add(RequestedTransport(protocolNumber: 17))
+                message.add(EvenPort(reserveNextPort: true))
+            })
+        guard case .openRelays = outcome else {
+            Issue.record("the Allocate did not wait for its relays: \(outcome)")
+            return
+        }
+        #expect(harness.quota.count == 2)
+        #expect(harness.ports.freeCount(family: .ipv4) == 10 - 3)
+        #expect(harness.core.removeAll().count == 1, "one allocation existed; the pending one was never answered")
+        #expect(harness.quota.count == 0)
+        #expect(harness.ports.freeCount(family: .ipv4) == 10)
+    }
+
     @Test func evenPortReservesTheNextPortForItsToken() throws {
         var harness = TURNCoreHarness(userQuota: 0)
         let response = try harness.exchange(

@@ -34,6 +34,14 @@ struct RelayPortReservationTests {
         #expect(registry.redeem(token: 7, now: 10) == nil)
     }
 
+    @Test func aReservedPairCountsTwoPortsTaken() {
+        let (registry, _) = reservedRegistry(token: 7)
+        #expect(registry.freeCount(family: .ipv4) == 10 - 2)
+        #expect(registry.freeCount(family: .ipv6) == 10)
+        registry.cancelReservation(token: 7)
+        #expect(registry.freeCount(family: .ipv4) == 10 - 1)
+    }
+
     @Test func stoppingReleasesEveryHold() {
         let (registry, port) = reservedRegistry(token: 7)
         let hold = CountingHold()
