@@ -60,45 +60,23 @@ private struct JSONParser {
             _ = try parseDocument()
             return nil
         }
-        index += 1
         var members: [String: JSONValue] = [:]
         var raw: String?
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-        } else {
-            while true {
-                skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected member name") }
-                let key = try parseString()
-                skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-                index += 1
-                skipWhitespace()
-                if key == rawKey {
-                    let start = index
-                    try skipValue(depth: 1)
-                    // Strings were checked for escapes and control characters as they were skipped; UTF-8 here, for
-                    // every occurrence (a repeated member's earlier values must be as valid as in the tree).
-                    guard let text = String(validating: bytes[start..<index], as: UTF8.self) else {
-                        index = start
-                        throw fail("invalid UTF-8")
-                    }
-                    raw = text
-                    members[key] = nil
-                } else {
-                    members[key] = try parseValue(depth: 1)
-                }
-                skipWhitespace()
-                guard index < bytes.count else { throw fail("unexpected end of input") }
-                if bytes[index] == UInt8(ascii: ",") {
-                    index += 1
-                    continue
-                }
-                guard bytes[index] == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
-                index += 1
-                break
+        try readMembers { parser, key throws(JSONParseError) in
+            guard key == rawKey else {
+                members[key] = try parser.parseValue(depth: 1)
+                return
             }
+            let start = parser.index
+            try parser.skipValue(depth: 1)
+            // Strings were checked for escapes and control characters as they were skipped; UTF-8 here, for every
+            // occurrence (a repeated member's earlier values must be as valid as in the tree).
+            guard let text = String(validating: parser.bytes[start..<parser.index], as: UTF8.self) else {
+                parser.index = start
+                throw parser.fail("invalid UTF-8")
+            }
+            raw = text
+            members[key] = nil
         }
         skipWhitespace()
         guard index == bytes.count else { throw fail("unexpected trailing characters") }
@@ -110,8 +88,8 @@ private struct JSONParser {
         guard depth < JSONValue.maximumDepth else { throw fail("nesting too deep") }
         guard index < bytes.count else { throw fail("unexpected end of input") }
         switch bytes[index] {
-        case UInt8(ascii: "{"): try skipContainer(depth: depth, closing: UInt8(ascii: "}"), members: true)
-        case UInt8(ascii: "["): try skipContainer(depth: depth, closing: UInt8(ascii: "]"), members: false)
+        case UInt8(ascii: "{"): try skipContainer(depth: depth, members: true)
+        case UInt8(ascii: "["): try skipContainer(depth: depth, members: false)
         case UInt8(ascii: "\""): try skipString()
         case UInt8(ascii: "t"): try expectLiteral("true")
         case UInt8(ascii: "f"): try expectLiteral("false")
@@ -121,43 +99,19 @@ private struct JSONParser {
         }
     }
 
-    /// An object (`members`: each element is `"name": value`) or an array.
-    mutating func skipContainer(depth: Int, closing: UInt8, members: Bool) throws(JSONParseError) {
-        index += 1
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == closing {
-            index += 1
-            return
-        }
-        while true {
-            skipWhitespace()
-            if members {
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected member name") }
-                try skipString()
-                skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-                index += 1
-                skipWhitespace()
-            }
-            try skipValue(depth: depth + 1)
-            skipWhitespace()
-            guard index < bytes.count else { throw fail("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                continue
-            }
-            guard bytes[index] == closing else {
-                throw fail(members ? "expected ',' or '}'" : "expected ',' or ']'")
-            }
-            index += 1
-            return
+    /// An object (`members`) or an array.
+    mutating func skipContainer(depth: Int, members: Bool) throws(JSONParseError) {
+        if members {
+            try readMembers { parser, _ throws(JSONParseError) in try parser.skipValue(depth: depth + 1) }
+        } else {
+            try readElements { parser throws(JSONParseError) in try parser.skipValue(depth: depth + 1) }
         }
     }
 
     /// Checks a string's escapes (`\u` surrogates paired) and that it has no raw control character.
     mutating func skipString() throws(JSONParseError) {
         index += 1
-        var unused: [UInt8] = []
+        var decoded: [UInt8] = []
         while index < bytes.count {
             let byte = bytes[index]
             switch byte {
@@ -165,25 +119,34 @@ private struct JSONParser {
                 index += 1
                 return
             case UInt8(ascii: "\\"):
-                index += 1
-                guard index < bytes.count else { throw fail("unexpected end of input") }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                    break
-                case UInt8(ascii: "u"):
-                    try appendUnicodeEscape(to: &unused)
-                    unused.removeAll(keepingCapacity: true)
-                default: throw fail("invalid escape")
-                }
+                try appendEscape(to: &decoded)
+                decoded.removeAll(keepingCapacity: true)
             default:
                 guard byte >= 0x20 else { throw fail("control character in string") }
                 index += 1
             }
         }
         throw fail("unterminated string")
+    }
+
+    /// Decodes the escape at `index` (its backslash) onto `output`.
+    mutating func appendEscape(to output: inout [UInt8]) throws(JSONParseError) {
+        index += 1
+        guard index < bytes.count else { throw fail("unexpected end of input") }
+        let escape = bytes[index]
+        index += 1
+        switch escape {
+        case UInt8(ascii: "\""): output.append(0x22)
+        case UInt8(ascii: "\\"): output.append(0x5C)
+        case UInt8(ascii: "/"): output.append(0x2F)
+        case UInt8(ascii: "b"): output.append(0x08)
+        case UInt8(ascii: "f"): output.append(0x0C)
+        case UInt8(ascii: "n"): output.append(0x0A)
+        case UInt8(ascii: "r"): output.append(0x0D)
+        case UInt8(ascii: "t"): output.append(0x09)
+        case UInt8(ascii: "u"): try appendUnicodeEscape(to: &output)
+        default: throw fail("invalid escape")
+        }
     }
 
     func fail(_ reason: String) -> JSONParseError {
@@ -225,12 +188,24 @@ private struct JSONParser {
     }
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
-        index += 1
         var members: [String: JSONValue] = [:]
+        try readMembers { parser, key throws(JSONParseError) in members[key] = try parser.parseValue(depth: depth + 1) }
+        return .object(members)
+    }
+
+    mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
+        var elements: [JSONValue] = []
+        try readElements { parser throws(JSONParseError) in elements.append(try parser.parseValue(depth: depth + 1)) }
+        return .array(elements)
+    }
+
+    /// An object from its `{` to its `}`: `value` reads each member's value, after its name.
+    mutating func readMembers(_ value: (inout JSONParser, String) throws(JSONParseError) -> Void) throws(JSONParseError) {
+        index += 1
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(members)
+            return
         }
         while true {
             skipWhitespace()
@@ -240,40 +215,39 @@ private struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
-            members[key] = try parseValue(depth: depth + 1)
-            skipWhitespace()
-            guard index < bytes.count else { throw fail("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                continue
-            }
-            guard bytes[index] == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
-            index += 1
-            return .object(members)
+            try value(&self, key)
+            guard try nextItem(closing: UInt8(ascii: "}")) else { return }
         }
     }
 
-    mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
+    /// An array from its `[` to its `]`: `element` reads each element.
+    mutating func readElements(_ element: (inout JSONParser) throws(JSONParseError) -> Void) throws(JSONParseError) {
         index += 1
-        var elements: [JSONValue] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
-            return .array(elements)
+            return
         }
         while true {
             skipWhitespace()
-            elements.append(try parseValue(depth: depth + 1))
-            skipWhitespace()
-            guard index < bytes.count else { throw fail("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                continue
-            }
-            guard bytes[index] == UInt8(ascii: "]") else { throw fail("expected ',' or ']'") }
-            index += 1
-            return .array(elements)
+            try element(&self)
+            guard try nextItem(closing: UInt8(ascii: "]")) else { return }
         }
+    }
+
+    /// After an item: `true` past a `,` (another follows), `false` past the `closing` bracket.
+    mutating func nextItem(closing: UInt8) throws(JSONParseError) -> Bool {
+        skipWhitespace()
+        guard index < bytes.count else { throw fail("unexpected end of input") }
+        if bytes[index] == UInt8(ascii: ",") {
+            index += 1
+            return true
+        }
+        guard bytes[index] == closing else {
+            throw fail(closing == UInt8(ascii: "}") ? "expected ',' or '}'" : "expected ',' or ']'")
+        }
+        index += 1
+        return false
     }
 
     mutating func parseString() throws(JSONParseError) -> String {
@@ -299,22 +273,7 @@ private struct JSONParser {
                 index += 1
                 return try makeString(scalars[...])
             case UInt8(ascii: "\\"):
-                index += 1
-                guard index < bytes.count else { throw fail("unexpected end of input") }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""): scalars.append(0x22)
-                case UInt8(ascii: "\\"): scalars.append(0x5C)
-                case UInt8(ascii: "/"): scalars.append(0x2F)
-                case UInt8(ascii: "b"): scalars.append(0x08)
-                case UInt8(ascii: "f"): scalars.append(0x0C)
-                case UInt8(ascii: "n"): scalars.append(0x0A)
-                case UInt8(ascii: "r"): scalars.append(0x0D)
-                case UInt8(ascii: "t"): scalars.append(0x09)
-                case UInt8(ascii: "u"): try appendUnicodeEscape(to: &scalars)
-                default: throw fail("invalid escape")
-                }
+                try appendEscape(to: &scalars)
             default:
                 guard byte >= 0x20 else { throw fail("control character in string") }
                 scalars.append(byte)
