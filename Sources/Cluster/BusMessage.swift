@@ -114,7 +114,7 @@ extension BusBatch {
         let events = body ?? String(payload.utf8.dropFirst(header.bodyOffset))!
         let value: JSONValue
         do {
-            value = try JSONValue(parsing: events)
+            value = try JSONValue(parsing: Array(events.utf8), maximumDepth: JSONValue.envelopeDepth)
         } catch {
             throw BusDecodingError("events are not JSON: \(error)")
         }

@@ -22,7 +22,7 @@ extension ParkedSession {
     public init(session: SessionID, room: RoomName, token: String, storedState: String) throws(BusDecodingError) {
         let value: JSONValue
         do {
-            value = try JSONValue(parsing: storedState)
+            value = try JSONValue(parsing: Array(storedState.utf8), maximumDepth: JSONValue.envelopeDepth)
         } catch {
             throw BusDecodingError("a parked session's state is not JSON: \(error)")
         }

@@ -220,7 +220,8 @@ extension PostgresCluster {
         }
         var mailbox: [RemoteDelivery] = []
         for (_, body) in rows.sorted(by: { $0.0 < $1.0 }) {
-            if case .delivery(let delivery)? = try? BusEvent(json: try JSONValue(parsing: body)) { mailbox.append(delivery) }
+            let event = try? BusEvent(json: try JSONValue(parsing: Array(body.utf8), maximumDepth: JSONValue.envelopeDepth))
+            if case .delivery(let delivery)? = event { mailbox.append(delivery) }
         }
         let parked = try ParkedSession(session: session, room: room, token: request.token, storedState: found.state)
         try await notify([(nil, .moved(session, room: room, node: node))], connection: connection)

@@ -18,6 +18,8 @@ public actor SignalingHub {
     /// Join tokens given when connecting (query parameter, Socket.IO auth), by connection.
     private var joinTokens: [ConnectionID: String] = [:]
     private var counters = SignalingStatistics.Counters()
+    /// Passes of ``perform(_:)`` under way (see ``onHubLoop(_:)``).
+    private var performDepth = 0
     /// Bytes in and out, counted by the transports without a hop to the hub.
     public nonisolated let traffic = SignalingTraffic()
     /// Where connection handlers on event loops send work that awaits (joins).
@@ -134,10 +136,18 @@ public actor SignalingHub {
     }
 
     private nonisolated func onHubLoop(_ body: @escaping @Sendable (isolated SignalingHub) -> Void) {
-        if eventLoop.inEventLoop {
-            assumeIsolated(body)
-        } else {
+        guard eventLoop.inEventLoop else {
             eventLoop.execute { self.assumeIsolated(body) }
+            return
+        }
+        assumeIsolated { hub in
+            guard hub.performDepth == 0 else {
+                // Connections share the hub's loop, so a write in a pass can close its channel and have the end
+                // reported from inside that pass: it waits for the pass, so what the pass sends keeps its order.
+                hub.eventLoop.execute { self.assumeIsolated(body) }
+                return
+            }
+            body(hub)
         }
     }
 
@@ -397,6 +407,8 @@ public actor SignalingHub {
     }
 
     private func perform(_ actions: [SignalingAction]) {
+        performDepth += 1
+        defer { performDepth -= 1 }
         reportMembershipChanges()
         for action in actions {
             switch action {

@@ -4,6 +4,7 @@
 /// bytes verbatim: no tree is built, no keys are sorted, no SDP line break is escaped again. Transports that parse
 /// their frames generically (Socket.IO, the cluster bus) hand over the tree they already have; either form turns
 /// into the other only when a recipient's encoder needs it. Equality compares the JSON values, not the spelling.
+/// Kept text may hold raw CR or LF between tokens (never inside a string): line-based encoders must split on both.
 public struct JSONText: Hashable, Sendable, CustomStringConvertible {
     private enum Form: Sendable {
         case text(String)
@@ -33,8 +34,13 @@ public struct JSONText: Hashable, Sendable, CustomStringConvertible {
         switch form {
         case .value(let value): return value
         case .text(let text):
-            // Validated when it was made, so parsing cannot fail; `.null` keeps the accessor total regardless.
-            return (try? JSONValue(parsing: text)) ?? .null
+            do {
+                return try JSONValue(parsing: text)
+            } catch {
+                // Validated when it was made (one level shallower than here), so this cannot happen.
+                assertionFailure("kept JSON text no longer parses: \(error)")
+                return .null
+            }
         }
     }
 

@@ -12,10 +12,13 @@ extension JSONValue {
     /// Nesting deeper than this is refused, so hostile input cannot exhaust the stack.
     public static let maximumDepth = 64
 
+    /// How deep stored envelopes may nest: a relayed `data` as deep as a client frame may carry it, inside the few
+    /// levels the cluster bus and parked sessions wrap around it.
+    public static let envelopeDepth = maximumDepth + 8
+
     /// Parses one complete JSON text (RFC 8259). Trailing non-whitespace is an error.
-    public init(parsing bytes: some Collection<UInt8>) throws(JSONParseError) {
-        let array = Array(bytes)
-        var parser = JSONParser(bytes: array)
+    public init(parsing bytes: some Collection<UInt8>, maximumDepth: Int = JSONValue.maximumDepth) throws(JSONParseError) {
+        var parser = JSONParser(bytes: Array(bytes), maximumDepth: maximumDepth)
         self = try parser.parseDocument()
     }
 
@@ -37,10 +40,12 @@ extension JSONValue {
 /// A recursive-descent parser over UTF-8 bytes with a depth bound.
 private struct JSONParser {
     let bytes: [UInt8]
+    let maximumDepth: Int
     var index = 0
 
-    init(bytes: [UInt8]) {
+    init(bytes: [UInt8], maximumDepth: Int = JSONValue.maximumDepth) {
         self.bytes = bytes
+        self.maximumDepth = maximumDepth
     }
 
     mutating func parseDocument() throws(JSONParseError) -> JSONValue {
@@ -85,7 +90,7 @@ private struct JSONParser {
 
     /// Validates one value as `parseValue` would, building nothing (UTF-8 inside strings is left to the caller).
     mutating func skipValue(depth: Int) throws(JSONParseError) {
-        guard depth < JSONValue.maximumDepth else { throw fail("nesting too deep") }
+        guard depth < maximumDepth else { throw fail("nesting too deep") }
         guard index < bytes.count else { throw fail("unexpected end of input") }
         switch bytes[index] {
         case UInt8(ascii: "{"): try skipContainer(depth: depth, members: true)
@@ -163,7 +168,7 @@ private struct JSONParser {
     }
 
     mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth < JSONValue.maximumDepth else { throw fail("nesting too deep") }
+        guard depth < maximumDepth else { throw fail("nesting too deep") }
         guard index < bytes.count else { throw fail("unexpected end of input") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)

@@ -72,6 +72,21 @@ import Testing
         #expect(Set(decoded.map(\.sequence)).count == 3, "identical payloads in one transaction would be folded into one")
     }
 
+    @Test func theDeepestDataAClientMaySendCrossesTheBus() throws {
+        // `data` nested as deep as a client frame allows; the batch wraps it in two more levels.
+        let depth = JSONValue.maximumDepth - 1
+        let frame = #"{"type":"message","data":\#(String(repeating: "[", count: depth) + String(repeating: "]", count: depth))}"#
+        guard case .message(_, let data) = try ClientRequest.decode(Array(frame.utf8)).message else {
+            Issue.record("not a message")
+            return
+        }
+        var batcher = BusBatcher(node: a)
+        let delivery = RemoteDelivery.broadcast(room: room, from: SessionID("s1"), data: data, to: [Recipient(SessionID("s2"))])
+        let batches = batcher.encode([.delivery(b, delivery)])
+        let events = try batches.flatMap { try BusBatch(parsing: $0.text).events }
+        #expect(events == [.delivery(delivery)])
+    }
+
     @Test func batchesStayUnderTheNotificationLimit() throws {
         var batcher = BusBatcher(node: a)
         let data = JSONText.string(String(repeating: "x", count: 1_000))

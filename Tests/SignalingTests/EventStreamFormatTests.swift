@@ -20,6 +20,28 @@ struct EventStreamFormatTests {
         #expect(EventStreamFormat.event(name: nil, id: nil, data: "a\nb") == "data: a\ndata: b\n\n")
     }
 
+    @Test func rawLineBreaksInRelayedDataBecomeDataLinesThatRejoinAsTheSameJSON() throws {
+        // `data` is relayed as the sender wrote it: CR, CRLF and LF between tokens are whitespace to JSON, but each
+        // ends a line to EventSource, so each must start a new `data:` line, not cut the event short.
+        let frame = "{\"type\":\"message\",\"data\":[1,\r2,\r\n3,\n\n4]}"
+        let request = try ClientRequest.decode(Array(frame.utf8))
+        guard case .message(_, let data) = request.message else {
+            Issue.record("not a message")
+            return
+        }
+        let outbound = OutboundMessage(seq: 3, message: .message(room: RoomName("r")!, from: SessionID("a"), to: nil, data: data))
+        let event = EventStreamFormat.event(for: outbound, resumeToken: nil)
+        #expect(event.hasSuffix("\n\n"))
+        let body = event.dropLast(2)
+        #expect(!body.unicodeScalars.contains("\r"), "a CR would end a line EventSource does not see as data")
+        let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 6)
+        #expect(lines.allSatisfy { $0.hasPrefix("data: ") })
+        // What EventSource hands the page: the data lines joined with LF.
+        let joined = lines.map { $0.dropFirst(6) }.joined(separator: "\n")
+        #expect(try JSONValue(parsing: joined)["data"] == [1, 2, 3, 4])
+    }
+
     @Test func lastEventIDParsesBackIntoAResume() {
         #expect(EventStreamFormat.resumeRequest(lastEventID: "tok-_9:41") == .resume(token: "tok-_9", lastSeq: 41))
         for malformed in ["", "tok", "tok:", ":5", "tok:-1", "tok:x", String(repeating: "t", count: 200) + ":1"] {

@@ -22,16 +22,19 @@ struct SocketIOHeldOverflowTests {
         OutboundMessage(seq: seq, message: .message(room: RoomName("r")!, from: SessionID("a"), to: nil, data: .integer(Int64(seq))))
     }
 
-    func writtenTexts(_ channel: EmbeddedChannel) throws -> [String] {
+    /// What was written, once the loop has run what was queued on it.
+    func writtenTexts(_ channel: NIOAsyncTestingChannel) async throws -> [String] {
+        await channel.testingEventLoop.run()
         var texts: [String] = []
-        while let frame = try channel.readOutbound(as: WebSocketFrame.self) {
+        while let frame = try await channel.readOutbound(as: WebSocketFrame.self) {
             texts.append(String(buffer: frame.unmaskedData))
         }
         return texts
     }
 
     @Test func theClientHearsWhyAndIsDisconnectedOnceTheWayOutOpens() async throws {
-        let channel = EmbeddedChannel()
+        // The async testing channel: the session's actor writes to it from its own thread.
+        let channel = NIOAsyncTestingChannel()
         let sink = EngineIOWebSocketSink(channel: channel, traffic: nil, limit: 100)
         let session = EngineIOSession(
             sid: "sid", remoteAddress: nil, transport: .webSocket, configuration: EngineIOConfiguration(),
@@ -43,12 +46,10 @@ struct SocketIOHeldOverflowTests {
         #expect(connection.send(message(1)))
         #expect(connection.send(message(2)))
         #expect(!connection.send(message(3)), "the third is past the bound: the hub is told to drop the connection")
-        channel.embeddedEventLoop.run()
-        #expect(try writtenTexts(channel).isEmpty, "nothing goes out before the way out opens")
+        #expect(try await writtenTexts(channel).isEmpty, "nothing goes out before the way out opens")
 
         connection.takeOver(SocketIOHubTranslation(namespace: "/", session: SessionID("s1")))
-        channel.embeddedEventLoop.run()
-        let texts = try writtenTexts(channel)
+        let texts = try await writtenTexts(channel)
         #expect(texts.count == 2)
         #expect(texts.first?.hasPrefix(#"42["error",{"#) == true)
         #expect(texts.first?.contains(SignalingErrorCode.slowConsumer.rawValue) == true)
@@ -59,11 +60,9 @@ struct SocketIOHeldOverflowTests {
         work.finish()
         await work.run()
         #expect(await session.isClosed)
-        channel.embeddedEventLoop.run()
-        _ = try writtenTexts(channel)
+        _ = try await writtenTexts(channel)
         _ = connection.send(message(4))
-        channel.embeddedEventLoop.run()
-        #expect(!(try writtenTexts(channel)).contains { $0.hasPrefix(#"42["message""#) }, "no message after the DISCONNECT")
-        _ = try? channel.finish()
+        #expect(!(try await writtenTexts(channel)).contains { $0.hasPrefix(#"42["message""#) }, "no message after the DISCONNECT")
+        _ = try? await channel.finish()
     }
 }

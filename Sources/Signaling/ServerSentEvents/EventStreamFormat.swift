@@ -28,9 +28,13 @@ enum EventStreamFormat {
         var text = ""
         if let name { text += "event: \(name)\n" }
         if let id { text += "id: \(id)\n" }
-        // Serialized JSON never holds a raw line break, but the format requires one `data:` per line.
-        for line in data.split(separator: "\n", omittingEmptySubsequences: false) {
-            text += "data: \(line)\n"
+        // `data` relayed as it arrived may hold raw CR or LF between its tokens (never inside a string). EventSource
+        // ends a line at CR, LF or CRLF, so each is split out (by scalar: "\r\n" is one Character) and each line
+        // gets its own `data:`; the client joins them with LF, which JSON reads as the same whitespace.
+        for line in data.unicodeScalars.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            text += "data: "
+            text.unicodeScalars += line
+            text += "\n"
         }
         return text + "\n"
     }

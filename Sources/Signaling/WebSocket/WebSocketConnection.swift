@@ -4,7 +4,8 @@ import SignalingCore
 /// One `/ws` connection as the hub sees it: the sink it writes to, straight onto the connection's event loop.
 ///
 /// The hub hands each message to the connection's ``WebSocketSignalingHandler``, which encodes and writes it, with
-/// no queue or task in between: one hop onto the connection's loop. The handler keeps the slow-consumer bound.
+/// no queue or task in between: inline when the connection is on the hub's loop (as `SignalingLoop` arranges),
+/// else one hop onto the connection's loop. The handler keeps the slow-consumer bound.
 final class WebSocketConnection: ConnectionSink {
     private let handler: NIOLoopBound<WebSocketSignalingHandler>
     private let eventLoop: any EventLoop
@@ -15,7 +16,6 @@ final class WebSocketConnection: ConnectionSink {
     }
 
     func send(_ message: OutboundMessage) -> Bool {
-        // Encoded on the connection's loop, not the hub's: the hub's one thread is the shared resource.
         onLoop { $0.write(message) }
         return true  // the handler enforces the bound, where the backlog is known
     }
